@@ -86,7 +86,9 @@ class _Merger:
             self.evaluator.group_cost(g, k)
             for g, k in zip(parts, self.configs[low:high], strict=True)
         )
-        if not force and self.evaluator.group_cost(union, config) >= before:
+        # A merge must save more than float noise: under `paper` pricing GPU groups often
+        # tie exactly, and a tie decided by rounding is no reason to merge.
+        if not force and self.evaluator.group_cost(union, config) >= before * (1 - 1e-12):
             return False
         self.groups[low:high] = [union]
         self.configs[low:high] = [config]

@@ -1,53 +1,20 @@
-"""Command line: argument parsing and printing only; the model lives in the library."""
+"""`hbopt plan`: plan a problem with one method and print or save the plan."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import sys
-import tempfile
-from collections.abc import Sequence
-from pathlib import Path
-from typing import NoReturn
 
 from rich.console import Console
 from rich.table import Table
 
-from hbopt.errors import HboptError, InputError
+from hbopt.cli.common import console, write_text_atomic
 from hbopt.methods import METHODS
 from hbopt.plan import Plan
 from hbopt.pricing import PRESETS
 from hbopt.problem import EXAMPLE_APPS, Problem
 from hbopt.solve import solve
 
-__all__ = ["main", "print_plan", "write_text_atomic"]
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr with exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` (``-``: stdout) without leaving a half-written file."""
-    if str(path) == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    target = Path(path)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"cannot write {str(target)!r}: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text if text.endswith("\n") else text + "\n")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+__all__ = ["print_plan", "register"]
 
 
 def print_plan(plan: Plan, console: Console) -> None:
@@ -100,10 +67,6 @@ def print_plan(plan: Plan, console: Console) -> None:
         console.print(f"[red]violated:[/] {violation}")
 
 
-def _width() -> int:
-    return max(shutil.get_terminal_size((120, 24)).columns, 120)
-
-
 def _plan_command(args: argparse.Namespace) -> int:
     options = {}
     if args.provisioning is not None:
@@ -116,22 +79,19 @@ def _plan_command(args: argparse.Namespace) -> int:
         args.apps, args.model, args.pricing, margin=args.margin, gpu_shares=args.gpu_shares
     )
     plan = solve(problem, args.method, time_limit=args.time_limit, **options)
-    console = Console(stderr=args.json == "-", highlight=False, width=_width())
+    out = console(stderr=args.json == "-")
     if args.apps is None:
         apps = ", ".join(f"{a.name} (SLO {a.slo:g} s, {a.rate:g} req/s)" for a in EXAMPLE_APPS)
-        console.print(f"No --apps given: planning the bundled example (paper Table I): {apps}.")
+        out.print(f"No --apps given: planning the bundled example (paper Table I): {apps}.")
     if args.json is not None:
         write_text_atomic(args.json, plan.to_json())
     if args.json != "-":
-        print_plan(plan, console)
+        print_plan(plan, out)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``hbopt`` argument parser."""
-    parser = _Parser(prog="hbopt", description=__doc__.split(":")[0] if __doc__ else None)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the ``plan`` subcommand."""
     plan = commands.add_parser("plan", help="plan the cheapest SLO-meeting functions")
     plan.add_argument(
         "--model",
@@ -166,23 +126,3 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--time-limit", type=float, help="seconds (exact methods)")
     plan.add_argument("--json", metavar="PATH", help="write the plan as JSON (- for stdout)")
     plan.set_defaults(run=_plan_command)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``hbopt`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.run(args)
-    except HboptError as exc:
-        message = " ".join(str(exc).split())
-        print(f"hbopt: error: {message}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("hbopt: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
