@@ -36,6 +36,7 @@ __all__ = [
     "function_configs",
     "gpu_latency",
     "invocation_cost",
+    "latency_cap",
 ]
 
 TOL = 1e-9
@@ -114,6 +115,22 @@ def equivalent_timeout(
 def batch_feasible(batch: np.ndarray, equivalent: np.ndarray, total_rate: float) -> np.ndarray:
     """Eq. 9: ``b <= floor(r^X T^X) + 1``; batch 1 is always feasible."""
     return (batch == 1) | (batch <= np.floor(total_rate * equivalent + TOL) + 1)
+
+
+def latency_cap(
+    batch: np.ndarray, min_slo: np.ndarray, slo_equivalent: np.ndarray, total_rate: np.ndarray
+) -> np.ndarray:
+    """The largest max latency with which a batch-``batch`` function can serve a group.
+
+    With greedy timeouts ``t_w = s_w - L`` (Eq. 10), Eq. 5 is shift-equivariant: the group's
+    equivalent timeout is ``T^X = E - L``, where ``E`` is Eq. 5 applied to the SLOs
+    themselves (``slo_equivalent``). So the SLOs (``L <= min_slo``) and Eq. 9
+    (``b - 1 <= r (E - L)``) hold exactly when ``L`` is at most this cap.
+    """
+    cap = np.asarray(min_slo) + TOL
+    return np.where(
+        batch == 1, cap, np.minimum(cap, slo_equivalent - (batch - 1 - TOL) / total_rate)
+    )
 
 
 # ----------------------------------------------------------------------------- cost
@@ -332,11 +349,8 @@ class Evaluator:
         bound = self.latency_bound if configs is None else self.latency_bound[configs]
         batch = self.configs.batch if configs is None else self.configs.batch[configs]
         slos = self.slo[list(group.apps)]
-        ok = bound <= slos[0] + TOL
-        equivalent, total = slos[0] - bound, group.rates[0]
-        for slo, rate in zip(slos[1:], group.rates[1:], strict=True):
-            equivalent, total = equivalent_timeout_step(equivalent, total, slo - bound, rate)
-        return ok & batch_feasible(batch, equivalent, total)
+        slo_equivalent, total = equivalent_timeout(slos, group.rates)
+        return bound <= latency_cap(batch, slos.min(), slo_equivalent, total)
 
     def weight(self, group: GroupSpec) -> float:
         """eta^X of Eq. 7: the group's share of all requests."""
