@@ -75,11 +75,11 @@ def print_simulation(report: SimulationReport, out: Console) -> None:
         "batch",
         "flushes",
         "mean batch",
-        "batch sizes (size:count)",
-        "timeout flushes",
+        "by timeout",
         "inference avg/max (s)",
         "model avg/max (s)",
-        f"cost/request realised / predicted ({currency})",
+        f"cost/request ({currency})",
+        "predicted",
     ):
         table.add_column(column, justify="left" if column == "apps" else "right")
     for group in report.groups:
@@ -88,20 +88,22 @@ def print_simulation(report: SimulationReport, out: Console) -> None:
             if group.function == "gpu"
             else f"CPU {group.vcpu:g} vCPU"
         )
-        histogram = " ".join(f"{k}:{v}" for k, v in sorted(group.batch_histogram.items()))
         table.add_row(
             ",".join(group.apps),
             resources + (" [red](L_max < L_avg)[/]" if group.inconsistent_profile else ""),
             str(group.batch),
             str(group.flushes),
             f"{group.mean_batch:.2f}",
-            histogram,
             f"{group.timeout_flush_share:.1%}",
-            f"{_seconds(group.inference_mean)} / {_seconds(group.inference_max)}",
-            f"{group.latency_avg_model:.3f} / {group.latency_max_model:.3f}",
-            f"{group.cost_per_request_realised:.4e} / {group.cost_per_request_predicted:.4e}",
+            f"{_seconds(group.inference_mean)}/{_seconds(group.inference_max)}",
+            f"{group.latency_avg_model:.3f}/{group.latency_max_model:.3f}",
+            f"{group.cost_per_request_realised:.4e}",
+            f"{group.cost_per_request_predicted:.4e}",
         )
     out.print(table)
+    for group in report.groups:
+        histogram = " ".join(f"{k}:{v}" for k, v in sorted(group.batch_histogram.items()))
+        out.print(f"batch sizes (size:flushes) of {','.join(group.apps)}: {histogram or '-'}")
     out.print(
         f"violations: {report.violations} of {report.requests} requests "
         f"({report.violation_rate:.3%}); cost per request realised "
@@ -128,7 +130,8 @@ def print_replay(report: ReplayReport, out: Console) -> None:
         "rate",
         "plan",
         "status",
-        f"cost/request realised / predicted ({currency})",
+        f"cost/request ({currency})",
+        "predicted",
     ):
         table.add_column(column, justify="left" if column == "plan" else "right")
     for minute in report.minutes:
@@ -139,7 +142,8 @@ def print_replay(report: ReplayReport, out: Console) -> None:
             f"{minute.violation_rate:.2%}",
             minute.functions,
             minute.status,
-            f"{minute.cost_per_request_realised:.4e} / {minute.cost_per_request_predicted:.4e}",
+            f"{minute.cost_per_request_realised:.4e}",
+            f"{minute.cost_per_request_predicted:.4e}",
             style="red" if minute.violations else None,
         )
     out.print(table)

@@ -55,13 +55,13 @@ def _load_traces(traces: Sequence[np.ndarray | str | Path] | None) -> list[np.nd
 
 
 def _describe(plan: Any) -> str:
-    """Compact plan summary, e.g. ``gpu:2GB/b12 4x cpu:1.5vCPU/b2``."""
+    """Compact plan summary, e.g. ``gpu:2GB/b12, cpu:1.5vCPU/b2 x4``."""
     kinds: Counter[str] = Counter()
     for group in plan.groups:
         gpu = group.function == "gpu"
         resource = f"{group.gpu_memory_gb}GB" if gpu else f"{group.vcpu:g}vCPU"
         kinds[f"{group.function}:{resource}/b{group.batch}"] += 1
-    return " ".join(kind if n == 1 else f"{n}x {kind}" for kind, n in kinds.items())
+    return ", ".join(kind if n == 1 else f"{kind} x{n}" for kind, n in kinds.items())
 
 
 def replay_trace(
