@@ -171,8 +171,7 @@ def test_feasible_plan_latency_never_exceeds_timeout_plus_l_max(example_plans, n
         assert group.inference_max <= group.latency_max_model + 1e-12
     for group in plan.groups:
         for app in group.apps:
-            if len(group.apps) == 1:
-                assert report.waits[app].max() <= group.timeouts[app] + 1e-9
+            assert report.waits[app].max() <= group.timeouts[app] + 1e-9
     assert all(stats.max <= stats.slo + 1e-9 for stats in report.apps.values())
 
 
