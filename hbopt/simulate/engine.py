@@ -127,7 +127,7 @@ def _run_group(
     """Simulate one group; ``streams`` holds ``(app slot, timeout, arrival times)`` per app."""
     slots = np.array([slot for slot, _, _ in streams], dtype=np.int64)
     timeouts = np.array([max(timeout, 0.0) for _, timeout, _ in streams])
-    times = np.concatenate([t for _, _, t in streams]) if streams else np.zeros(0)
+    times = np.concatenate([t for _, _, t in streams])
     labels = np.repeat(np.arange(len(streams)), [len(t) for _, _, t in streams])
     order = np.argsort(times, kind="stable")
     times, labels = times[order], labels[order]
@@ -176,11 +176,10 @@ def _run_group(
     return _GroupRun(slots[labels], latency, wait, stats)
 
 
-def _check(name: str, value: float, *, low: float = 0.0, strict: bool = True) -> float:
+def _positive(name: str, value: float) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or (value <= low if strict else value < low):
-        bound = f"> {low:g}" if strict else f">= {low:g}"
-        raise InputError(f"{name} must be a finite number {bound}, got {value!r}")
+    if not ok or value <= 0:
+        raise InputError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
@@ -231,9 +230,9 @@ def simulate(
         :class:`~hbopt.simulate.latency.CpuLatency`).
     """
     start = time.perf_counter()
-    duration = _check("duration", duration)
-    noise = _check("noise", noise)
-    concentration = _check("concentration", concentration)
+    duration = _positive("duration", duration)
+    noise = _positive("noise", noise)
+    concentration = _positive("concentration", concentration)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise InputError(f"seed must be an integer >= 0, got {seed!r}")
     if concurrency is not None and (
