@@ -35,6 +35,7 @@ __all__ = [
     "equivalent_timeout_step",
     "function_configs",
     "gpu_latency",
+    "gpu_work",
     "invocation_cost",
     "latency_cap",
 ]
@@ -48,6 +49,21 @@ def cpu_latency(coefficients: np.ndarray, vcpu: np.ndarray) -> np.ndarray:
     """Eq. 1: ``alpha * exp(-c / beta) + gamma`` with ``coefficients[..., :] = (a, b, g)``."""
     alpha, beta, gamma = coefficients[..., 0], coefficients[..., 1], coefficients[..., 2]
     return alpha * np.exp(-vcpu / beta) + gamma
+
+
+def gpu_work(
+    gpu: GpuProfile, batch: np.ndarray, vcpu: np.ndarray, *, shares: bool = False
+) -> tuple[np.ndarray, np.ndarray | float]:
+    """Eq. 2 work of a batch: ``(sliced, host)`` seconds.
+
+    ``sliced`` is the whole-GPU time ``L0 = xi1 * b + xi2`` that runs in the function's time
+    slices; ``host`` (0 unless ``shares``) is ``host_share * L0 / min(vcpu, 1)`` run on the
+    host CPU, in which case only ``gpu_share * L0`` is sliced.
+    """
+    whole = gpu.xi1 * np.asarray(batch) + gpu.xi2
+    if not shares:
+        return whole, 0.0
+    return gpu.gpu_share * whole, gpu.host_share * whole / np.minimum(vcpu, 1.0)
 
 
 def gpu_latency(
@@ -68,12 +84,7 @@ def gpu_latency(
     host CPU and scales with ``1 / min(vcpu, 1)``.
     """
     total, tau = gpu.total_memory_gb, gpu.time_slice_s
-    whole = gpu.xi1 * batch + gpu.xi2
-    if shares:
-        sliced = gpu.gpu_share * whole
-        host = gpu.host_share * whole / np.minimum(vcpu, 1.0)
-    else:
-        sliced, host = whole, 0.0
+    sliced, host = gpu_work(gpu, batch, vcpu, shares=shares)
     average = total / memory_gb * sliced + host
     rounds = np.ceil(sliced / (memory_gb * tau) - TOL)
     worst = rounds * (total - memory_gb) * tau + sliced
