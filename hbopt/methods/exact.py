@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -38,13 +39,30 @@ _PRICE_BATCH = 2000  # columns added per column-generation round
 _SLACK = 1e-9  # relative safety slack (objective scaled to incumbent = 1)
 
 
+_banner_shown = False
+
+
 def _require_highs() -> Any:
+    """Import highspy, swallowing the banner HiGHS prints (from C++, on the process's first
+    instance) so that ``hbopt plan --json -`` stays valid JSON."""
+    global _banner_shown
     try:
         import highspy
-    except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+    except ImportError:
         raise SolverUnavailableError(
             "the exact method needs the HiGHS solver: pip install highspy"
         ) from None
+    if not _banner_shown:
+        sys.stdout.flush()
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_shown = True
     return highspy
 
 
