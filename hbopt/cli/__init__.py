@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from hbopt.cli import plan
+from hbopt.cli import fit, models, plan
 from hbopt.cli.common import Parser
 from hbopt.errors import HboptError
 
 __all__ = ["build_parser", "main"]
 
-SUBCOMMANDS = (plan,)
+SUBCOMMANDS = (plan, fit, models)
 
 
 def build_parser() -> Parser:
