@@ -583,11 +583,21 @@ def _cell(rng: np.random.Generator, mean: float, peak: float, n: int, noise: flo
 
 
 # ----------------------------------------------------------------------------- plotting
-def plot_fit(result: FitResult) -> Figure:
-    """A figure of the fitted curves over the measured points: CPU avg and max latency
-    against vCPU (one colour per batch size) and whole-GPU latency against the batch size.
+def plot_fit(result: FitResult, figure: Figure | None = None) -> Figure:
+    """Draw the fitted curves over the measured points: CPU avg and max latency against
+    vCPU (one colour per batch size) and whole-GPU latency against the batch size.
 
-    Needs matplotlib; draws on an Agg canvas (no display), so it works on any machine.
+    Parameters
+    ----------
+    result : the fit to draw.
+    figure : an empty matplotlib figure to draw into (e.g. ``plt.figure(figsize=(13, 4))``
+        in a notebook, so that it is shown inline); default: a new figure on an Agg canvas,
+        which works without a display.
+
+    Returns
+    -------
+    Figure
+        the figure, with three axes.
     """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -596,8 +606,9 @@ def plot_fit(result: FitResult) -> Figure:
         raise InputError(
             "plotting needs matplotlib: pip install matplotlib (or hbopt[docs])"
         ) from None
-    figure = Figure(figsize=(13, 4), layout="constrained")
-    FigureCanvasAgg(figure)
+    if figure is None:
+        figure = Figure(figsize=(13, 4), layout="constrained")
+        FigureCanvasAgg(figure)
     axes = figure.subplots(1, 3)
     for ax, fits, title in (
         (axes[0], result.cpu_avg, "CPU average latency (Eq. 1)"),
