@@ -53,9 +53,11 @@ __all__ = [
     "FitResult",
     "Measurement",
     "ProfileDefaults",
+    "curve_errors",
     "fit_measurements",
     "fit_profile",
     "format_measurements",
+    "parse_measurements",
     "plot_fit",
     "read_measurements",
     "synthetic_measurements",
@@ -510,6 +512,37 @@ def _fit_gpu_line(by_batch: dict[int, list[float]], defaults: ProfileDefaults, s
         predicted=tuple(float(v) for v in predicted),
         samples=sum(len(v) for v in by_batch.values()),
     )
+
+
+def curve_errors(
+    true: Profile,
+    fitted: Profile,
+    vcpus: Sequence[float] | np.ndarray,
+    gpu_batches: Sequence[int] | np.ndarray = tuple(range(1, 33)),
+) -> dict[str, float]:
+    """How far a fitted profile's latency curves are from the true ones.
+
+    Returns the largest relative error ``|fitted - true| / true`` of every CPU curve over
+    ``vcpus`` (keys ``"cpu avg b=1"``, ``"cpu max b=1"``, ...) and of the whole-GPU line over
+    ``gpu_batches`` (key ``"gpu"``). Both profiles must cover the same CPU batch sizes.
+    """
+    if fitted.cpu.batch_sizes != true.cpu.batch_sizes:
+        raise InputError(
+            f"the profiles cover different CPU batch sizes: {list(true.cpu.batch_sizes)} "
+            f"and {list(fitted.cpu.batch_sizes)}"
+        )
+    grid = np.asarray(vcpus, dtype=float)
+    errors = {}
+    for stat in ("avg", "max"):
+        for row, batch in enumerate(true.cpu.batch_sizes):
+            want = cpu_latency(np.asarray(getattr(true.cpu, f"latency_{stat}")[row]), grid)
+            got = cpu_latency(np.asarray(getattr(fitted.cpu, f"latency_{stat}")[row]), grid)
+            errors[f"cpu {stat} b={batch}"] = float(np.max(np.abs(got - want) / want))
+    batches = np.asarray(gpu_batches, dtype=float)
+    want = _whole_gpu_latency(true.gpu, batches)
+    got = _whole_gpu_latency(fitted.gpu, batches)
+    errors["gpu"] = float(np.max(np.abs(got - want) / want))
+    return errors
 
 
 # ----------------------------------------------------------------------------- synthetic

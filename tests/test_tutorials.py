@@ -18,6 +18,7 @@ def test_every_tutorial_is_listed():
 
 
 @pytest.mark.parametrize("script", TUTORIALS, ids=lambda p: p.stem)
+@pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive:UserWarning")
 def test_tutorial_runs_and_draws(script, capsys):
     plt.close("all")
     try:

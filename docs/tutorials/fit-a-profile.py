@@ -89,7 +89,8 @@ for row in result.report():
 # usually means the measurements stop too early (e.g. no small vCPU sizes).
 
 # %%
-figure = plot_fit(result, plt.figure(figsize=(13, 4), layout="constrained"))
+plot_fit(result, plt.figure(figsize=(13, 4), layout="constrained"))
+plt.show()
 
 # %% [markdown]
 # ## 3. Did we recover the truth?
@@ -115,6 +116,7 @@ ax.legend(ncol=2, fontsize=8)
 print(f"largest relative error of any fitted CPU curve over 0.25-8 vCPU: {worst:.2%}")
 print(f"xi1: true {truth.gpu.xi1:.5g}, fitted {fitted.gpu.xi1:.5g}")
 print(f"xi2: true {truth.gpu.xi2:.5g}, fitted {fitted.gpu.xi2:.5g}")
+plt.show()
 
 # %% [markdown]
 # ## 4. Plan with the fitted profile

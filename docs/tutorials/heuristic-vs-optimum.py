@@ -109,6 +109,7 @@ for name, (colour, style, width) in styles.items():
     ax.axhline(plans[name].cost_per_hour, color=colour, ls=style, lw=width, label=name)
 ax.set(ylabel=f"{currency} per hour", title="Every partition of 4 apps, cheapest first")
 ax.legend()
+plt.show()
 
 # %% [markdown]
 # ## Why `harmony` stops at every app alone

@@ -25,15 +25,11 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from rich.console import Console
 
 import hbopt
-from hbopt.cli.plan import print_plan
 from hbopt.evaluator import GroupSpec, batch_feasible, cpu_latency, equivalent_timeout, gpu_latency
 from hbopt.methods.harmony import knee_rate
 from hbopt.provision import provision_exact
-
-console = Console(width=120, force_jupyter=False, color_system=None)
 
 problem = hbopt.example_problem()
 for app in problem.apps:
@@ -44,11 +40,22 @@ print("model:", problem.profile.name, "| pricing:", problem.pricing.name, proble
 # ## The plan
 #
 # `hbopt.solve` runs a method on a frozen `Problem`. `harmony` is the paper's heuristic
-# (Alg. 1). The same table is what `hbopt plan` prints on the command line.
+# (Alg. 1). `hbopt plan` prints the same plan as a table on the command line.
 
 # %%
 plan = hbopt.solve(problem, "harmony")
-print_plan(plan, console)
+currency = problem.pricing.currency
+print(f"{plan.method} plan, status {plan.status.value}: {len(plan.groups)} group(s)")
+for number, g in enumerate(plan.groups, start=1):
+    if g.function == "gpu":
+        size = f"{g.gpu_memory_gb} of {problem.profile.gpu.total_memory_gb} GB GPU memory"
+    else:
+        size = f"{g.vcpu:g} vCPU, {g.memory_gb:g} GB memory"
+    print(f"group {number}: {', '.join(g.apps)} on a {g.function.upper()} function, {size}")
+    print(f"  batch {g.batch}; latency avg {g.latency_avg:.3f} s, max {g.latency_max:.3f} s")
+    print("  timeouts: " + ", ".join(f"{a} {g.timeouts[a]:.3f} s" for a in g.apps))
+    print(f"  {g.rate:g} req/s at {g.cost_per_request:.4e} {currency} per request")
+print(f"cost: {plan.cost_per_request:.4e} per request = {plan.cost_per_hour:.4f} {currency}/hour")
 
 # %% [markdown]
 # How to read it:
@@ -106,6 +113,7 @@ for index, b in enumerate((1, 8, 16)):
 right.set(title="GPU function, Eqs. 2-4", xlabel="GPU memory m (GB of 24)", ylabel="latency (s)")
 right.set_yscale("log")
 right.legend(fontsize=8)
+plt.show()
 
 # %% [markdown]
 # ## Cost against the request rate, and the knee point
@@ -137,6 +145,7 @@ ax.axvline(knee, color="k", linestyle=":", label=f"knee r* = {knee:.1f} req/s")
 ax.set(xscale="log", yscale="log", xlabel="request rate (req/s)")
 ax.set(ylabel=f"cost per request ({problem.pricing.currency})", title="App with SLO 0.5 s alone")
 ax.legend()
+plt.show()
 
 # %% [markdown]
 # ## Why batching across SLOs pays
@@ -166,3 +175,4 @@ merge_labels = [
 right.plot(range(len(costs)), costs, "o-")
 right.set_xticks(range(len(costs)), merge_labels)
 right.set(ylabel=f"{problem.pricing.currency} per hour", title="harmony: cost after each merge")
+plt.show()
