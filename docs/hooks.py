@@ -8,6 +8,9 @@ A page asks for a section with an HTML comment on a line of its own:
 * ``<!-- hbopt:presets -->``: the pricing presets as a table;
 * ``<!-- hbopt:example-costs -->``: every registered method's plan for the paper's example.
 
+The docstrings use Sphinx cross-reference roles (``:func:`name```); the API page shows them
+as plain code.
+
 The docs describe the source tree they are built from, so the hooks import ``hbopt`` from
 this checkout, and executed tutorials (run in a Jupyter kernel) get it on ``PYTHONPATH``.
 """
@@ -129,3 +132,14 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return SECTIONS[name](argument)
 
     return DIRECTIVE.sub(fill, markdown)
+
+
+ROLE = re.compile(r":(?:func|class|meth|attr|data|mod|exc|obj):<code>(~?)([^<]*)</code>")
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    """Render Sphinx roles left in docstrings (``:func:`x```) as code; ``~a.b`` shows ``b``."""
+    return ROLE.sub(
+        lambda m: f"<code>{m.group(2).rsplit('.', 1)[-1] if m.group(1) else m.group(2)}</code>",
+        html,
+    )

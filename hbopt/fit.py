@@ -96,14 +96,19 @@ class ProfileDefaults:
 
     Parameters
     ----------
-    device : GPU name, for the record.
-    total_memory_gb : the GPU's memory ``M`` in GB (Eqs. 3-4); the whole-GPU rows ran with it.
-    time_slice_s : the time slice ``tau`` of Eq. 4 in seconds.
-    max_batch_per_gb : entry ``k-1`` is the largest batch that fits in ``k`` GB (Eq. 8);
-        empty: 1 GB fits every batch.
-    host_memory_mb : host memory a GPU function bills (``alibaba-reference`` pricing).
-    memory_per_batch_mb, memory_base_mb : a CPU function's memory demand
-        ``per_batch * b + base`` MB (SPEC section 2).
+    device : str
+        GPU name, for the record.
+    total_memory_gb : int
+        The GPU's memory ``M`` in GB (Eqs. 3-4); the whole-GPU rows ran with all of it.
+    time_slice_s : float
+        The time slice ``tau`` of Eq. 4, in seconds.
+    max_batch_per_gb : tuple of int
+        Entry ``k-1`` is the largest batch that fits in ``k`` GB (Eq. 8); empty: 1 GB fits
+        every batch.
+    host_memory_mb : float
+        Host memory a GPU function bills (``alibaba-reference`` pricing).
+    memory_per_batch_mb, memory_base_mb : float
+        A CPU function's memory demand ``per_batch * b + base`` MB (the CPU memory rule).
     """
 
     device: str = "A10"
@@ -622,15 +627,17 @@ def plot_fit(result: FitResult, figure: Figure | None = None) -> Figure:
 
     Parameters
     ----------
-    result : the fit to draw.
-    figure : an empty matplotlib figure to draw into (e.g. ``plt.figure(figsize=(13, 4))``
-        in a notebook, so that it is shown inline); default: a new figure on an Agg canvas,
-        which works without a display.
+    result : FitResult
+        The fit to draw.
+    figure : matplotlib.figure.Figure, optional
+        An empty figure to draw into (e.g. ``plt.figure(figsize=(13, 4))`` in a notebook,
+        so that it is shown inline); default: a new figure on an Agg canvas, which works
+        without a display.
 
     Returns
     -------
     Figure
-        the figure, with three axes.
+        The figure, with three axes.
     """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
