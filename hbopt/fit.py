@@ -131,7 +131,7 @@ def read_measurements(path: str | Path) -> tuple[Measurement, ...]:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # spreadsheets often write a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read measurements file {str(path)!r}: {exc}") from None
     return parse_measurements(text, source=str(path))

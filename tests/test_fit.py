@@ -133,6 +133,12 @@ def test_columns_in_any_order_and_case():
     assert format_measurements(rows).splitlines()[0] == "function,batch,vcpu,latency_s"
 
 
+def test_spreadsheet_export_with_bom_and_crlf_reads(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbffunction,batch,vcpu,latency_s\r\ncpu,1,0.5,0.9\r\n")
+    assert read_measurements(path) == (("cpu", 1, 0.5, 0.9),)
+
+
 def test_gpu_rows_ignore_the_vcpu_column():
     rows = parse_measurements("function,batch,vcpu,latency_s\ngpu,1,whatever,0.004\n")
     assert rows[0].vcpu is None

@@ -125,6 +125,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--total-memory-gb",
         type=_number(int, 1, strict=False),
         default=DEFAULTS.total_memory_gb,
+        metavar="GB",
         help="GPU memory M in GB, that of the whole-GPU rows (default: %(default)s)",
     )
     gpu.add_argument(
@@ -146,18 +147,21 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--host-memory-mb",
         type=_number(float, 0, strict=False),
         default=DEFAULTS.host_memory_mb,
+        metavar="MB",
         help="host memory of a GPU function (default: %(default)s)",
     )
     gpu.add_argument(
         "--memory-per-batch-mb",
         type=_number(float, 0, strict=False),
         default=DEFAULTS.memory_per_batch_mb,
+        metavar="MB",
         help="CPU function memory per request of a batch (default: %(default)s)",
     )
     gpu.add_argument(
         "--memory-base-mb",
         type=_number(float, 0, strict=False),
         default=DEFAULTS.memory_base_mb,
+        metavar="MB",
         help="CPU function base memory (default: %(default)s)",
     )
     fit.set_defaults(run=_fit_command)
