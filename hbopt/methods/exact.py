@@ -182,8 +182,8 @@ class ExactModel:
 
     def solve(self, time_limit: float | None = None) -> tuple[list[int], Status, float]:
         """Solve the MILP; returns chosen masks, status and a proven lower bound."""
-        from pyomo.contrib.appsi.base import TerminationCondition
-        from pyomo.contrib.appsi.solvers.highs import Highs
+        from pyomo.contrib.solver.common.results import TerminationCondition
+        from pyomo.contrib.solver.solvers.highs import Highs
 
         model = self.pyomo_model()
         if len(self.masks) == len(self.incumbent_masks) and self.lp_bound >= self.incumbent * (
@@ -193,31 +193,32 @@ class ExactModel:
         solver = Highs()
         if not solver.available():
             raise SolverUnavailableError("HiGHS is not available to Pyomo: pip install highspy")
-        solver.config.load_solution = False
-        solver.config.warmstart = True
-        if time_limit is not None:
-            solver.config.time_limit = max(time_limit, 0.01)
-        solver.highs_options = {"mip_rel_gap": 0.0, "mip_abs_gap": 1e-12, "threads": 1}
-        chosen = set(self.incumbent_masks)
-        for position, mask in enumerate(self.masks):
-            model.x[position].value = 1.0 if int(mask) in chosen else 0.0
+        # No MIP start: Pyomo's appsi warm start with HiGHS 1.16 returned a wrong objective
+        # (0.0) in our tests. The incumbent still bounds the column filter above and is the
+        # fallback when HiGHS finds nothing better in time.
         start = time.perf_counter()
-        result = solver.solve(model)
+        result = solver.solve(
+            model,
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
+            time_limit=None if time_limit is None else max(time_limit, 0.01),
+            rel_gap=0.0,
+            abs_gap=1e-12,
+            threads=1,
+        )
         self.timings["milp_s"] = time.perf_counter() - start
         condition = result.termination_condition
-        has_plan = result.best_feasible_objective is not None and math.isfinite(
-            result.best_feasible_objective
-        )
-        if has_plan and result.best_feasible_objective <= 1.0:
+        found = result.incumbent_objective
+        if found is not None and math.isfinite(found) and found <= 1.0:
             result.solution_loader.load_vars()
             picked = [int(self.masks[c]) for c in model.groups if model.x[c].value > 0.5]
         else:
             picked = list(self.incumbent_masks)
-        bound = result.best_objective_bound
+        bound = result.objective_bound
         lower = self.lp_bound
         if bound is not None and math.isfinite(bound):
             lower = max(lower, bound * self.incumbent)
-        if condition == TerminationCondition.optimal:
+        if condition == TerminationCondition.convergenceCriteriaSatisfied:
             return picked, Status.OPTIMAL, float(np.sum(self.subsets.cost[picked]))
         return picked, Status.TIME_LIMIT, lower
 
