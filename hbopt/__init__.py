@@ -17,6 +17,7 @@ from hbopt.pricing import PRESETS, FunctionBilling, Pricing, Sizing, get_pricing
 from hbopt.problem import EXAMPLE_APPS, App, Grids, Problem, example_problem, read_apps
 from hbopt.profile import Profile, bundled_profiles, load_profile
 from hbopt.provision import provision_exact, provision_fast
+from hbopt.simulate import ReplayReport, SimulationReport, replay_trace, simulate
 from hbopt.solve import solve
 
 __version__ = "0.1.0"
@@ -38,7 +39,9 @@ __all__ = [
     "Pricing",
     "Problem",
     "Profile",
+    "ReplayReport",
     "Score",
+    "SimulationReport",
     "Sizing",
     "SolverUnavailableError",
     "Status",
@@ -49,5 +52,7 @@ __all__ = [
     "provision_exact",
     "provision_fast",
     "read_apps",
+    "replay_trace",
+    "simulate",
     "solve",
 ]

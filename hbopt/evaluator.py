@@ -35,7 +35,9 @@ __all__ = [
     "equivalent_timeout_step",
     "function_configs",
     "gpu_latency",
+    "gpu_work",
     "invocation_cost",
+    "latency_cap",
 ]
 
 TOL = 1e-9
@@ -47,6 +49,21 @@ def cpu_latency(coefficients: np.ndarray, vcpu: np.ndarray) -> np.ndarray:
     """Eq. 1: ``alpha * exp(-c / beta) + gamma`` with ``coefficients[..., :] = (a, b, g)``."""
     alpha, beta, gamma = coefficients[..., 0], coefficients[..., 1], coefficients[..., 2]
     return alpha * np.exp(-vcpu / beta) + gamma
+
+
+def gpu_work(
+    gpu: GpuProfile, batch: np.ndarray, vcpu: np.ndarray, *, shares: bool = False
+) -> tuple[np.ndarray, np.ndarray | float]:
+    """Eq. 2 work of a batch: ``(sliced, host)`` seconds.
+
+    ``sliced`` is the whole-GPU time ``L0 = xi1 * b + xi2`` that runs in the function's time
+    slices; ``host`` (0 unless ``shares``) is ``host_share * L0 / min(vcpu, 1)`` run on the
+    host CPU, in which case only ``gpu_share * L0`` is sliced.
+    """
+    whole = gpu.xi1 * np.asarray(batch) + gpu.xi2
+    if not shares:
+        return whole, 0.0
+    return gpu.gpu_share * whole, gpu.host_share * whole / np.minimum(vcpu, 1.0)
 
 
 def gpu_latency(
@@ -67,12 +84,7 @@ def gpu_latency(
     host CPU and scales with ``1 / min(vcpu, 1)``.
     """
     total, tau = gpu.total_memory_gb, gpu.time_slice_s
-    whole = gpu.xi1 * batch + gpu.xi2
-    if shares:
-        sliced = gpu.gpu_share * whole
-        host = gpu.host_share * whole / np.minimum(vcpu, 1.0)
-    else:
-        sliced, host = whole, 0.0
+    sliced, host = gpu_work(gpu, batch, vcpu, shares=shares)
     average = total / memory_gb * sliced + host
     rounds = np.ceil(sliced / (memory_gb * tau) - TOL)
     worst = rounds * (total - memory_gb) * tau + sliced
@@ -114,6 +126,22 @@ def equivalent_timeout(
 def batch_feasible(batch: np.ndarray, equivalent: np.ndarray, total_rate: float) -> np.ndarray:
     """Eq. 9: ``b <= floor(r^X T^X) + 1``; batch 1 is always feasible."""
     return (batch == 1) | (batch <= np.floor(total_rate * equivalent + TOL) + 1)
+
+
+def latency_cap(
+    batch: np.ndarray, min_slo: np.ndarray, slo_equivalent: np.ndarray, total_rate: np.ndarray
+) -> np.ndarray:
+    """The largest max latency with which a batch-``batch`` function can serve a group.
+
+    With greedy timeouts ``t_w = s_w - L`` (Eq. 10), Eq. 5 is shift-equivariant: the group's
+    equivalent timeout is ``T^X = E - L``, where ``E`` is Eq. 5 applied to the SLOs
+    themselves (``slo_equivalent``). So the SLOs (``L <= min_slo``) and Eq. 9
+    (``b - 1 <= r (E - L)``) hold exactly when ``L`` is at most this cap.
+    """
+    cap = np.asarray(min_slo) + TOL
+    return np.where(
+        batch == 1, cap, np.minimum(cap, slo_equivalent - (batch - 1 - TOL) / total_rate)
+    )
 
 
 # ----------------------------------------------------------------------------- cost
@@ -332,11 +360,8 @@ class Evaluator:
         bound = self.latency_bound if configs is None else self.latency_bound[configs]
         batch = self.configs.batch if configs is None else self.configs.batch[configs]
         slos = self.slo[list(group.apps)]
-        ok = bound <= slos[0] + TOL
-        equivalent, total = slos[0] - bound, group.rates[0]
-        for slo, rate in zip(slos[1:], group.rates[1:], strict=True):
-            equivalent, total = equivalent_timeout_step(equivalent, total, slo - bound, rate)
-        return ok & batch_feasible(batch, equivalent, total)
+        slo_equivalent, total = equivalent_timeout(slos, group.rates)
+        return bound <= latency_cap(batch, slos.min(), slo_equivalent, total)
 
     def weight(self, group: GroupSpec) -> float:
         """eta^X of Eq. 7: the group's share of all requests."""

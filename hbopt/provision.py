@@ -44,48 +44,59 @@ def provision_fast(
 ) -> int | None:
     """The paper's funcProvision: per CPU batch size, binary-search the smallest feasible
     vCPU and the cost's stationary point and try ``{c0, c_min, c_max}``; per GPU memory
-    size, binary-search the largest feasible batch. Return the cheapest candidate."""
+    size, binary-search the largest feasible batch. Return the cheapest candidate.
+
+    The binary searches of all batch sizes (CPU) or memory sizes (GPU) run in lockstep, so
+    each step is one vectorised feasibility check.
+    """
     cost = evaluator.configs.cost_per_request
-    candidates: list[int] = []
-
-    def feasible(index: np.ndarray, position: int) -> bool:
-        return bool(evaluator.feasible(group, index[position : position + 1])[0])
-
+    candidates: list[np.ndarray] = []
     if "cpu" in functions:
-        for index in evaluator.cpu_by_batch.values():  # each sorted by vCPU
-            low, high = 0, len(index)
-            while low < high:  # smallest feasible vCPU: feasibility is monotone in c
-                middle = (low + high) // 2
-                if feasible(index, middle):
-                    high = middle
-                else:
-                    low = middle + 1
-            if low == len(index):
-                continue
-            smallest = low
-            high = len(index) - 1
-            while low < high:  # stationary point: first c where cost stops falling
-                middle = (low + high) // 2
-                if cost[index[middle + 1]] < cost[index[middle]]:
-                    low = middle + 1
-                else:
-                    high = middle
-            candidates += [index[smallest], index[low], index[-1]]
+        table, lengths = _ladder(evaluator.cpu_by_batch)  # rows sorted by vCPU
+        rows = np.arange(len(lengths))
+        low, high = np.zeros_like(lengths), lengths.copy()
+        while (active := low < high).any():  # smallest feasible vCPU (monotone in c)
+            middle = (low + high) // 2
+            ok = evaluator.feasible(group, table[rows, np.minimum(middle, lengths - 1)])
+            high = np.where(active & ok, middle, high)
+            low = np.where(active & ~ok, middle + 1, low)
+        served = low < lengths
+        smallest = np.minimum(low, lengths - 1)
+        row_cost = cost[table]
+        high = lengths - 1
+        while (active := low < high).any():  # stationary point: where cost stops falling
+            middle = np.minimum((low + high) // 2, lengths - 2)
+            falling = row_cost[rows, middle + 1] < row_cost[rows, middle]
+            low = np.where(active & falling, middle + 1, low)
+            high = np.where(active & ~falling, middle, high)
+        stationary = np.minimum(low, lengths - 1)
+        for position in (smallest, stationary, lengths - 1):
+            candidates.append(table[rows, position][served])
     if "gpu" in functions:
-        for index in evaluator.gpu_by_memory.values():  # each sorted by batch
-            if not feasible(index, 0):
-                continue
-            low, high = 0, len(index) - 1
-            while low < high:  # largest feasible batch: feasibility is monotone in b
-                middle = (low + high + 1) // 2
-                if feasible(index, middle):
-                    low = middle
-                else:
-                    high = middle - 1
-            candidates.append(index[low])
-    if not candidates:
+        table, lengths = _ladder(evaluator.gpu_by_memory)  # rows sorted by batch
+        rows = np.arange(len(lengths))
+        served = evaluator.feasible(group, table[:, 0])
+        low, high = np.zeros_like(lengths), np.where(served, lengths - 1, 0)
+        while (active := low < high).any():  # largest feasible batch (monotone in b)
+            middle = (low + high + 1) // 2
+            ok = evaluator.feasible(group, table[rows, middle])
+            low = np.where(active & ok, middle, low)
+            high = np.where(active & ~ok, middle - 1, high)
+        candidates.append(table[rows, low][served])
+    found = np.concatenate(candidates) if candidates else np.array([], dtype=int)
+    if not len(found):
         return None
-    return int(min(candidates, key=lambda k: (cost[k], k)))
+    return int(found[np.lexsort((found, cost[found]))[0]])
+
+
+def _ladder(rows: dict[int, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged index lists as one matrix, each row padded with its last entry."""
+    lengths = np.array([len(r) for r in rows.values()])
+    table = np.empty((len(lengths), lengths.max()), dtype=int)
+    for i, row in enumerate(rows.values()):
+        table[i, : len(row)] = row
+        table[i, len(row) :] = row[-1]
+    return table, lengths
 
 
 PROVISIONERS: dict[str, Provisioner] = {"fast": provision_fast, "exact": provision_exact}

@@ -14,6 +14,7 @@ from hbopt.evaluator import (
     function_configs,
 )
 from hbopt.profile import load_profile
+from tests.conftest import problems
 
 VGG = load_profile("vgg19")
 
@@ -151,3 +152,20 @@ def test_score_detects_violations(example):
     assert any("exceeds its SLO" in v for v in broken.score().violations)
     missing = plan.with_(groups=plan.groups[:2])
     assert any("serves 0 req/s" in v for v in missing.score().violations)
+
+
+@given(problems(max_apps=5), st.data())
+def test_shift_equivariant_feasibility_matches_eq5_per_configuration(problem, data):
+    # Evaluator.feasible uses T^X = E - L (Eq. 5 is shift-equivariant); recompute Eq. 5 from
+    # the greedy timeouts of every configuration and compare.
+    evaluator = problem.evaluator
+    members = data.draw(st.sets(st.integers(0, len(problem.apps) - 1), min_size=1))
+    group = evaluator.group(sorted(members))
+    slos = evaluator.slo[list(group.apps)]
+    bound = evaluator.latency_bound
+    timeouts = slos[:, None] - bound[None, :]
+    equivalent, total = equivalent_timeout(timeouts, group.rates)
+    reference = (bound <= slos.min() + 1e-9) & batch_feasible(
+        evaluator.configs.batch, equivalent, total
+    )
+    assert np.array_equal(evaluator.feasible(group), reference)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from hbopt.cli import bench, plan
+from hbopt.cli import bench, export, plan, simulate
 from hbopt.cli.common import Parser
 from hbopt.errors import HboptError
 
 __all__ = ["build_parser", "main"]
 
-SUBCOMMANDS = (plan, bench)
+SUBCOMMANDS = (plan, simulate, export, bench)
 
 
 def build_parser() -> Parser:

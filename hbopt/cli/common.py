@@ -14,7 +14,7 @@ from rich.console import Console
 
 from hbopt.errors import InputError
 
-__all__ = ["Parser", "console", "write_text_atomic"]
+__all__ = ["Parser", "console", "write_bytes_atomic", "write_text_atomic"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,6 +38,25 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         with os.fdopen(handle, "w") as out:
             out.write(text if text.endswith("\n") else text + "\n")
         os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` without leaving a half-written file."""
+    target = Path(path)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write {str(target)!r}: {exc.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"cannot write {str(target)!r}: {exc.strerror}") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -1,0 +1,369 @@
+"""Exact optimum: a set-partitioning MILP (Pyomo, solved by HiGHS) over candidate groups.
+
+Formulation (docs/exact.md): one binary ``x_S`` per candidate group ``S`` (a subset of the
+apps, priced on its cheapest feasible configuration), ``sum_{S ni w} x_S = 1`` for every app
+``w``, minimise ``sum_S eta_S C_S x_S`` (Eq. 7). Every subset is enumerated
+(:mod:`hbopt.columns`), so the MILP's optimum is the optimum of SPEC section 5.
+
+To keep the MILP small, the LP relaxation is solved first by column generation over the
+enumerated subsets (HiGHS via highspy, pricing vectorised in numpy). With duals ``pi`` and
+any feasible plan of cost ``U`` (the incumbent), a subset can appear in a plan of cost
+``<= U`` only if its reduced cost ``rc_S = cost_S - sum_{w in S} pi_w`` is at most
+``U - sum(pi) - (n - 1) min(0, min rc)`` (the other at most ``n - 1`` groups of that plan
+have reduced cost at least ``min rc``). Only those subsets become MILP variables: no plan
+better than the incumbent is cut off, so the MILP optimum is the true optimum.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hbopt.columns import SubsetColumns, enumerate_subsets
+from hbopt.errors import InputError, SolverUnavailableError
+from hbopt.methods.registry import register
+from hbopt.plan import Plan, Status
+from hbopt.problem import Problem
+
+__all__ = ["ExactModel", "exact"]
+
+_PRICE_BATCH = 2000  # columns added per column-generation round
+_SLACK = 1e-9  # relative safety slack (objective scaled to incumbent = 1)
+
+
+_banner_shown = False
+
+
+def _require_highs() -> Any:
+    """Import highspy, swallowing the banner HiGHS prints (from C++, on the process's first
+    instance) so that ``hbopt plan --json -`` stays valid JSON."""
+    global _banner_shown
+    try:
+        import highspy
+    except ImportError:
+        raise SolverUnavailableError(
+            "the exact method needs the HiGHS solver: pip install highspy"
+        ) from None
+    if not _banner_shown:
+        sys.stdout.flush()
+        saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_shown = True
+    return highspy
+
+
+@dataclass
+class ExactModel:
+    """The set-partitioning MILP of a problem: build it, inspect it, solve it, export it.
+
+    Attributes
+    ----------
+    candidate_groups : number of subsets some configuration can serve.
+    columns : subsets kept as MILP variables after reduced-cost filtering.
+    lp_bound : proven lower bound from the LP relaxation (Eq. 7 units).
+    incumbent : cost of the best plan known before the MILP (warm start).
+    """
+
+    problem: Problem
+    subsets: SubsetColumns
+    masks: np.ndarray
+    incumbent_masks: list[int]
+    incumbent: float
+    lp_bound: float
+    timings: dict[str, float] = field(default_factory=dict)
+    _model: Any = None
+
+    @classmethod
+    def build(
+        cls, problem: Problem, *, max_apps: int = 22, deadline: float | None = None
+    ) -> ExactModel:
+        """Enumerate candidate groups, bound by the LP, keep the columns that can matter."""
+        n = len(problem.apps)
+        if n > max_apps:
+            raise InputError(
+                f"exact enumerates 2^n candidate groups and takes at most max_apps={max_apps} "
+                f"apps; this problem has {n}: use 'contiguous' or 'harmony', or raise max_apps"
+            )
+        highspy = _require_highs()
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        subsets = enumerate_subsets(problem.evaluator)
+        timings["enumerate_s"] = time.perf_counter() - start
+        incumbent_masks, incumbent = _incumbent(subsets)
+        start = time.perf_counter()
+        duals, min_reduced = _column_generation(highspy, subsets, incumbent, deadline)
+        timings["lp_s"] = time.perf_counter() - start
+        scaled = subsets.cost / incumbent
+        reduced = scaled - _subset_sums(duals)
+        lagrangian = float(duals.sum() + n * min(0.0, min_reduced))
+        threshold = 1.0 - duals.sum() - (n - 1) * min(0.0, min_reduced) + _SLACK
+        keep = np.flatnonzero(np.isfinite(scaled) & (reduced <= threshold))
+        keep = np.union1d(keep, incumbent_masks)
+        return cls(
+            problem=problem,
+            subsets=subsets,
+            masks=keep,
+            incumbent_masks=incumbent_masks,
+            incumbent=incumbent,
+            lp_bound=max(0.0, lagrangian) * incumbent,
+            timings=timings,
+        )
+
+    @property
+    def candidate_groups(self) -> int:
+        return int(np.isfinite(self.subsets.cost).sum())
+
+    @property
+    def columns(self) -> int:
+        return len(self.masks)
+
+    def pyomo_model(self) -> Any:
+        """The Pyomo MILP (built on first use): ``x[c]`` binary per kept column ``c``."""
+        if self._model is None:
+            import pyomo.environ as pyo
+
+            start = time.perf_counter()
+            bits = self.subsets.bits(self.masks)
+            scale = 1.0 / self.incumbent
+            model = pyo.ConcreteModel(name="hbopt_set_partitioning")
+            model.groups = pyo.RangeSet(0, len(self.masks) - 1)
+            model.apps = pyo.RangeSet(0, self.subsets.n_apps - 1)
+            model.x = pyo.Var(model.groups, within=pyo.Binary)
+            covering = [np.flatnonzero(bits[:, j]) for j in range(self.subsets.n_apps)]
+            model.cover = pyo.Constraint(
+                model.apps, rule=lambda m, j: sum(m.x[int(c)] for c in covering[j]) == 1
+            )
+            costs = self.subsets.cost[self.masks] * scale
+            model.cost = pyo.Objective(
+                expr=sum(float(costs[c]) * model.x[c] for c in range(len(self.masks)))
+            )
+            self._model = model
+            self.timings["build_s"] = time.perf_counter() - start
+        return self._model
+
+    def summary(self) -> dict[str, Any]:
+        """Size of the model: candidate groups, variables, constraints, bounds."""
+        return {
+            "apps": self.subsets.n_apps,
+            "candidate_groups": self.candidate_groups,
+            "variables": self.columns,
+            "constraints": self.subsets.n_apps,
+            "incumbent": self.incumbent,
+            "lp_bound": self.lp_bound,
+            **self.timings,
+        }
+
+    def describe(self, masks: list[int] | np.ndarray | None = None) -> list[dict[str, Any]]:
+        """Columns (all kept ones, or ``masks``) as app names with their Eq. 7 cost."""
+        names = [app.name for app in self.problem.apps]
+        masks = self.masks if masks is None else masks
+        return [
+            {
+                "apps": [names[a] for a in self.subsets.members(int(m))],
+                "cost": float(self.subsets.cost[int(m)]),
+                "in_incumbent": int(m) in self.incumbent_masks,
+            }
+            for m in masks
+        ]
+
+    def solve(self, time_limit: float | None = None) -> tuple[list[int], Status, float]:
+        """Solve the MILP; returns chosen masks, status and a proven lower bound."""
+        from pyomo.contrib.appsi.base import TerminationCondition
+        from pyomo.contrib.appsi.solvers.highs import Highs
+
+        model = self.pyomo_model()
+        if len(self.masks) == len(self.incumbent_masks) and self.lp_bound >= self.incumbent * (
+            1 - 1e-12
+        ):
+            return list(self.incumbent_masks), Status.OPTIMAL, self.incumbent
+        solver = Highs()
+        if not solver.available():
+            raise SolverUnavailableError("HiGHS is not available to Pyomo: pip install highspy")
+        solver.config.load_solution = False
+        solver.config.warmstart = True
+        if time_limit is not None:
+            solver.config.time_limit = max(time_limit, 0.01)
+        solver.highs_options = {"mip_rel_gap": 0.0, "mip_abs_gap": 1e-12, "threads": 1}
+        chosen = set(self.incumbent_masks)
+        for position, mask in enumerate(self.masks):
+            model.x[position].value = 1.0 if int(mask) in chosen else 0.0
+        start = time.perf_counter()
+        result = solver.solve(model)
+        self.timings["milp_s"] = time.perf_counter() - start
+        condition = result.termination_condition
+        has_plan = result.best_feasible_objective is not None and math.isfinite(
+            result.best_feasible_objective
+        )
+        if has_plan and result.best_feasible_objective <= 1.0:
+            result.solution_loader.load_vars()
+            picked = [int(self.masks[c]) for c in model.groups if model.x[c].value > 0.5]
+        else:
+            picked = list(self.incumbent_masks)
+        bound = result.best_objective_bound
+        lower = self.lp_bound
+        if bound is not None and math.isfinite(bound):
+            lower = max(lower, bound * self.incumbent)
+        if condition == TerminationCondition.optimal:
+            return picked, Status.OPTIMAL, float(np.sum(self.subsets.cost[picked]))
+        return picked, Status.TIME_LIMIT, lower
+
+    def write(self, path: str | Path, file_format: str) -> None:
+        """Write the MILP as ``lp`` or ``mps`` (atomically: no half-written file)."""
+        if file_format not in ("lp", "mps"):
+            raise InputError(f"unknown model format {file_format!r}: choose lp or mps")
+        target = Path(path)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=f".{file_format}")
+        os.close(handle)
+        try:
+            self.pyomo_model().write(
+                temporary,
+                format="cpxlp" if file_format == "lp" else "mps",
+                io_options={"symbolic_solver_labels": True},
+            )
+            os.replace(temporary, target)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _subset_sums(values: np.ndarray) -> np.ndarray:
+    """``sum_{j in mask} values[j]`` for every mask, one addition per mask."""
+    sums = np.zeros(1 << len(values))
+    for j, value in enumerate(values):
+        low = 1 << j
+        sums[low : 2 * low] = sums[:low] + value
+    return sums
+
+
+def _incumbent(subsets: SubsetColumns) -> tuple[list[int], float]:
+    """Best SLO-contiguous partition (a dynamic program over the subset table): a feasible
+    plan that is never worse than every app alone."""
+    n = subsets.n_apps
+    best = [0.0] + [math.inf] * n
+    cut = [0] * (n + 1)
+    for high in range(1, n + 1):
+        for low in range(high):
+            cost = best[low] + float(subsets.cost[subsets.contiguous(low, high)])
+            if cost < best[high]:
+                best[high], cut[high] = cost, low
+    masks, high = [], n
+    while high:
+        masks.append(subsets.contiguous(cut[high], high))
+        high = cut[high]
+    return masks, best[n]
+
+
+def _column_generation(
+    highspy: Any, subsets: SubsetColumns, incumbent: float, deadline: float | None
+) -> tuple[np.ndarray, float]:
+    """Solve the LP relaxation over all subsets; return duals and the smallest reduced cost
+    (both in units of the incumbent's cost)."""
+    n = subsets.n_apps
+    scaled = subsets.cost / incumbent
+    feasible = np.isfinite(scaled)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    highs.addRows(
+        n,
+        np.ones(n),
+        np.ones(n),
+        0,
+        np.zeros(n + 1, dtype=np.int32),
+        np.array([], dtype=np.int32),
+        np.array([]),
+    )
+    in_model = np.zeros(len(scaled), dtype=bool)
+
+    def add(masks: np.ndarray) -> None:
+        masks = masks[~in_model[masks]]
+        in_model[masks] = True
+
+        bits = subsets.bits(masks)
+        rows, cols = np.nonzero(bits.T)
+        order = np.argsort(cols, kind="stable")
+        indices = rows[order].astype(np.int32)
+        starts = np.searchsorted(cols[order], np.arange(len(masks))).astype(np.int32)
+        # No upper bounds: the rows imply x <= 1, and a bound would take part in the duals.
+        upper = np.full(len(masks), highspy.kHighsInf)
+        highs.addCols(
+            len(masks),
+            scaled[masks],
+            np.zeros(len(masks)),
+            upper,
+            len(indices),
+            starts,
+            indices,
+            np.ones(len(indices)),
+        )
+
+    add(np.array([1 << j for j in range(n)]))
+    duals = np.zeros(n)
+    min_reduced = -math.inf
+    while True:
+        if deadline is not None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            highs.setOptionValue("time_limit", remaining)
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        duals = np.asarray(highs.getSolution().row_dual)
+        reduced = np.where(feasible, scaled - _subset_sums(duals), np.inf)
+        reduced[0] = np.inf
+        min_reduced = float(reduced.min())
+        if min_reduced >= -1e-9:
+            break
+        candidates = np.flatnonzero(reduced < -1e-9)
+        if len(candidates) > _PRICE_BATCH:
+            candidates = candidates[
+                np.argpartition(reduced[candidates], _PRICE_BATCH)[:_PRICE_BATCH]
+            ]
+        add(candidates)
+    if not math.isfinite(min_reduced):
+        # No LP solution in time: zero duals give the trivial (but valid) bound.
+        reduced = np.where(feasible, scaled, np.inf)
+        reduced[0] = np.inf
+        duals, min_reduced = np.zeros(n), float(reduced.min())
+    return duals, min_reduced
+
+
+@register("exact")
+def exact(
+    problem: Problem,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    max_apps: int = 22,
+) -> Plan:
+    """Proven-optimal plan from the set-partitioning MILP (Pyomo + HiGHS).
+
+    With ``time_limit`` the best plan found is returned with status ``time_limit`` and the
+    proven lower bound (``plan.lower_bound``, ``plan.gap``).
+    """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    model = ExactModel.build(problem, max_apps=max_apps, deadline=deadline)
+    remaining = None if deadline is None else deadline - time.perf_counter()
+    if remaining is not None and remaining <= 0:
+        masks, status, lower = model.incumbent_masks, Status.TIME_LIMIT, model.lp_bound
+    else:
+        masks, status, lower = model.solve(remaining)
+    evaluator = problem.evaluator
+    groups = [(model.subsets.group(evaluator, m), int(model.subsets.config[m])) for m in masks]
+    return evaluator.make_plan(
+        groups, method="exact", status=status, lower_bound=lower, extras={"model": model.summary()}
+    )
