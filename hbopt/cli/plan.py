@@ -9,12 +9,19 @@ from rich.table import Table
 
 from hbopt.cli.common import console, write_text_atomic
 from hbopt.methods import METHODS
-from hbopt.plan import Plan
+from hbopt.plan import Group, Plan
 from hbopt.pricing import PRESETS
 from hbopt.problem import EXAMPLE_APPS, Problem
 from hbopt.solve import solve
 
 __all__ = ["print_plan", "register"]
+
+
+def _app_label(plan: Plan, group: Group, name: str) -> str:
+    """The app's name, with its share of the rate when a method split it across groups."""
+    full = plan.problem.apps[plan.problem.app_index(name)].rate
+    part = group.app_rates[name]
+    return name if part >= full * (1 - 1e-12) else f"{name} ({part:g} of {full:g} req/s)"
 
 
 def print_plan(plan: Plan, console: Console) -> None:
@@ -36,7 +43,10 @@ def print_plan(plan: Plan, console: Console) -> None:
         "rate (req/s)",
         f"cost/request ({currency})",
     ):
-        table.add_column(column, justify="left" if column == "apps" else "right")
+        if column == "apps":
+            table.add_column(column, overflow="fold", min_width=12)
+        else:
+            table.add_column(column, justify="right")
     for group in plan.groups:
         resources = (
             f"{group.gpu_memory_gb} GB GPU"
@@ -45,7 +55,7 @@ def print_plan(plan: Plan, console: Console) -> None:
         )
         timeouts = " ".join(f"{group.timeouts[a]:.3f}" for a in group.apps)
         table.add_row(
-            ",".join(group.apps),
+            ",".join(_app_label(plan, group, name) for name in group.apps),
             group.function.upper(),
             resources,
             str(group.batch),
