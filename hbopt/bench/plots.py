@@ -26,7 +26,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from hbopt.bench.report import SOLVED
 from hbopt.pricing import PRESETS
@@ -127,6 +127,9 @@ def time_vs_apps(rows: Rows) -> Figure | None:
     sizes = sorted({r["n_apps"] for r in solved})
     if sizes[-1] >= 10 * sizes[0]:
         ax.set_xscale("log")
+    if len(sizes) <= 12:
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.xaxis.set_minor_locator(NullLocator())
     ax.set_yscale("log")
     ax.set_xlabel("number of apps")
     ax.set_ylabel("solve time (s)")
