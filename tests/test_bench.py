@@ -213,6 +213,14 @@ def test_gap_uses_the_best_lower_bound():
         [*raw, split | {"cost_per_request": 7.5}, whole | {"cost_per_request": 7.9}]
     )
     assert [(r["instance"], r["method"]) for r in bound_violations(checked)] == [("i", "w")]
+    assert bound_violations(checked)[0]["reference_by"] == "x"
+    # Two methods claiming optimality with different costs: the cheaper plan exposes the other.
+    claims = [
+        {**base, "instance": "o", "method": m, "status": "optimal", "cost_per_request": c}
+        for m, c in (("exact", 1.0), ("brute", 0.99))
+    ]
+    [exposed] = bound_violations(build_rows(claims))
+    assert exposed["method"] == "brute" and exposed["reference_by"] == "exact"
 
 
 def test_resume_skips_done_rows(tmp_path):

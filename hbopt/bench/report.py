@@ -60,6 +60,7 @@ COLUMNS = (
     "total_rate",
     "lower_bound",
     "reference",
+    "reference_by",
     "message",
 )
 """Columns of ``results.csv``, in order."""
@@ -72,32 +73,37 @@ OPTIMAL_TOLERANCE = 1e-6
 
 
 def build_rows(raw: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copies of the raw rows with ``gap``, ``gap_basis`` and ``reference`` filled in."""
+    """Copies of the raw rows with ``gap``, ``gap_basis``, ``reference`` and ``reference_by``
+    (the method whose bound or plan is the reference) filled in."""
     by_instance: dict[str, list[dict[str, Any]]] = defaultdict(list)
     rows = [dict(r) for r in raw]
     for row in rows:
         by_instance[row["instance"]].append(row)
     for group in by_instance.values():
         solved = [r for r in group if r["status"] in SOLVED]
-        bounds = [r["lower_bound"] for r in solved if r.get("lower_bound") is not None]
+        bounds = [
+            (r["lower_bound"], r["method"]) for r in solved if r.get("lower_bound") is not None
+        ]
         bounds += [
-            r["cost_per_request"]
+            (r["cost_per_request"], r["method"])
             for r in solved
             if r["status"] == "optimal" and r.get("lower_bound") is None
         ]
         if bounds:
-            reference, basis = max(bounds), "lower_bound"
+            (reference, by), basis = max(bounds, key=lambda b: b[0]), "lower_bound"
         elif solved:
-            reference, basis = min(r["cost_per_request"] for r in solved), "best_found"
+            best = min(solved, key=lambda r: r["cost_per_request"])
+            reference, by, basis = best["cost_per_request"], best["method"], "best_found"
         else:
-            reference, basis = None, ""
+            reference, by, basis = None, "", ""
         for row in group:
+            row["reference"], row["reference_by"] = reference, by
             if row["status"] in SOLVED and reference is not None:
                 cost = row["cost_per_request"]
-                row["gap"] = 0.0 if row["status"] == "optimal" else (cost - reference) / cost
-                row["gap_basis"], row["reference"] = basis, reference
+                # Computed for optimal rows too: two "optimal" plans that disagree must show.
+                row["gap"], row["gap_basis"] = (cost - reference) / cost, basis
             else:
-                row["gap"], row["gap_basis"], row["reference"] = None, "", reference
+                row["gap"], row["gap_basis"] = None, ""
     return rows
 
 
@@ -163,37 +169,44 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f}%"
+    # Adding 0.0 turns a rounded -0.0 (float noise below zero) into 0.0.
+    return "–" if value is None else f"{round(100 * value, 2) + 0.0:.2f}%"
 
 
 def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.3g}"
 
 
-def cost_table(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    """Mean cost per request per (tag, model, pricing) and method, over solved rows.
+def setting_table(
+    rows: Sequence[dict[str, Any]], column: str = "cost_per_request"
+) -> tuple[list[str], list[list[str]]]:
+    """Per (tag, model, pricing, number of apps) and method: the mean cost per request (``column=
+    "cost_per_request"``) or the mean and max gap (``column="gap"``), over solved rows.
 
-    A cell averages only the instances the method solved; ``(k/n)`` marks a partial mean.
+    A cell covers only the instances the method solved; ``(k/n)`` marks a partial cell.
     """
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    cells: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    instances: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    cells: dict[tuple[str, ...], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    instances: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for row in rows:
-        key = (row.get("tag", ""), row["model"], row["pricing"])
+        key = (row.get("tag", ""), row["model"], row["pricing"], str(row["n_apps"]))
         instances[key].add(row["instance"])
-        if row["status"] in SOLVED:
-            cells[key][row["method"]].append(row["cost_per_request"])
-    header = ["tag", "model", "pricing", "instances", *methods]
+        if row["status"] in SOLVED and row.get(column) is not None:
+            cells[key][row["method"]].append(row[column])
+    header = ["tag", "model", "pricing", "apps", "instances", *methods]
     body = []
     for key, count in ((k, len(v)) for k, v in instances.items()):
         line = [*key, str(count)]
         for method in methods:
-            costs = cells[key].get(method, [])
-            text = f"{statistics.fmean(costs):.4e}" if costs else "–"
-            if costs and len(costs) < count:
-                text += f" ({len(costs)}/{count})"
+            values = cells[key].get(method, [])
+            if not values:
+                text = "–"
+            elif column == "gap":
+                text = f"{_percent(statistics.fmean(values))} ({_percent(max(values))})"
+            else:
+                text = f"{statistics.fmean(values):.4e}"
+            if values and len(values) < count:
+                text += f" ({len(values)}/{count})"
             line.append(text)
         body.append(line)
     return header, body
@@ -222,8 +235,8 @@ def summary_markdown(
         f"{settings.get('time_limits') or 'none'} s; seeds {settings.get('seeds')}; "
         f"workers {settings.get('workers')}.",
         f"Machine: {host.get('cpu')}, {host.get('nproc')} CPUs, Python {host.get('python')}.",
-        f"Gap basis: a proven lower bound on {len(with_bound)} of {len(instances)} instances, "
-        "the best plan found on the rest.",
+        f"Gap basis: a proven lower bound on {len(with_bound)} of {len(instances)} instances; "
+        f"the best plan found on {len(instances) - len(with_bound)}.",
         "",
     ]
     if meta.get("interrupted"):
@@ -231,12 +244,13 @@ def summary_markdown(
     violations = bound_violations(rows)
     if violations:
         parts += [
-            f"**Bound check failed: {len(violations)} plans that keep every app whole cost "
+            f"**Bound check failed: {len(violations)} plan(s) keeping every app whole cost "
             "less than a proven lower bound** (a method's bound or optimality claim is wrong):",
             "",
             *(
-                f"- `{r['instance']}` {r['method']}: {r['cost_per_request']:.6e} < "
-                f"{r['reference']:.6e} (gap {_percent(r['gap'])})"
+                f"- `{r['instance']}`: {r['method']}'s plan costs {r['cost_per_request']:.6e}, "
+                f"below the bound {r['reference']:.6e} of {r['reference_by']} "
+                f"(gap {_percent(r['gap'])})"
                 for r in violations[:20]
             ),
             "",
@@ -284,9 +298,13 @@ def summary_markdown(
         "Plans that split an app over groups (MBS+) can have negative gaps against a "
         "partition bound.",
         "",
-        "## Mean cost per request",
+        "## Mean gap (max gap) per setting",
         "",
-        _markdown_table(*cost_table(rows)),
+        _markdown_table(*setting_table(rows, "gap")),
+        "",
+        "## Mean cost per request per setting",
+        "",
+        _markdown_table(*setting_table(rows)),
         "",
     ]
     currencies = sorted(

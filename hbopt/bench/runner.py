@@ -370,7 +370,9 @@ def run_study(
 ) -> BenchResult:
     """Run a study (optionally only the method labels ``methods``) into ``out``.
 
-    ``time_limit`` and ``seed`` override the study's; other options go to :func:`run_tasks`.
+    ``time_limit`` and ``seed`` override the study's for the solves; instance sampling is
+    fixed when the study is loaded (``load_study(name, seed=...)``). Other options go to
+    :func:`run_tasks`.
     Every method the run needs must be registered, or :class:`InputError` names it.
     """
     if methods is not None:
