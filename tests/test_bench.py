@@ -280,7 +280,7 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path):
             n_workers=2,
             threads_per_worker=1,
             processes=False,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
         distributed.Client(cluster) as client,
@@ -435,3 +435,24 @@ def test_synthetic_rates_are_log_uniform():
     assert rates.min() >= 0.5 and rates.max() <= 30.0
     # A log-uniform sample has about half its mass below the geometric mean of the range.
     assert abs(np.mean(logs < np.log(np.sqrt(0.5 * 30.0))) - 0.5) < 0.05
+
+
+def test_cli_workers_start_a_local_cluster(tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    common = [
+        "bench",
+        "--study",
+        "smoke",
+        "--no-progress",
+        "--no-plots",
+        "--methods",
+        "harmony,mbs",
+    ]
+    assert main([*common, "--out", str(tmp_path / "serial")]) == 0
+    assert main([*common, "--out", str(tmp_path / "cluster"), "--workers", "2"]) == 0
+    serial, cluster = (
+        [json.loads(line) for line in (tmp_path / name / "rows.jsonl").read_text().splitlines()]
+        for name in ("serial", "cluster")
+    )
+    assert len(cluster) == 6 and comparable(cluster) == comparable(serial)
+    assert json.loads((tmp_path / "cluster" / "run.json").read_text())["settings"]["workers"] == 2

@@ -162,6 +162,13 @@ class RowStore:
 
     def append(self, row: dict[str, Any]) -> None:
         """Write ``row`` as one line; it is in the file as soon as this returns."""
+        if not self.rows:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot create output folder {str(self.path.parent)!r}: {exc.strerror}"
+                ) from None
         with self.path.open("a") as out:
             out.write(json.dumps(row) + "\n")
         self.rows[(row["instance"], row["method"])] = row
@@ -209,7 +216,7 @@ def _execute_dask(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
                 silence_logs=logging.ERROR,
             )
             owned.append(cluster)
@@ -289,10 +296,8 @@ def run_tasks(
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"output folder {str(folder)!r} is a file")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot create output folder {str(folder)!r}: {exc.strerror}") from None
+    # The folder is created with the first row, so a run that fails before solving
+    # anything (e.g. an unreachable scheduler) leaves nothing behind.
     store = RowStore(folder)
     pending = [t for t in tasks if not store.check(t)]
     settings = {
@@ -325,8 +330,9 @@ def run_tasks(
             else:
                 _execute_local(pending, on_row)
         except KeyboardInterrupt:
-            meta["interrupted"] = True
-            _write(store, tasks, folder, meta, plots=False, plot_tags=plot_tags)
+            if store.rows:
+                meta["interrupted"] = True
+                _write(store, tasks, folder, meta, plots=False, plot_tags=plot_tags)
             raise
     files = _write(store, tasks, folder, meta, plots=plots, plot_tags=plot_tags)
     rows = build_rows(_ordered(store, tasks))
@@ -351,6 +357,7 @@ def _write(
     plot_tags: dict[str, tuple[str, ...]] | None,
 ) -> list[Path]:
     rows = build_rows(_ordered(store, tasks))
+    folder.mkdir(parents=True, exist_ok=True)
     files = write_tables(rows, folder, meta)
     if plots:
         from hbopt.bench.plots import write_plots
