@@ -81,15 +81,22 @@ class Problem:
 
     Parameters
     ----------
-    apps : the applications; names must be unique.
-    profile : the DNN profile (latency and memory coefficients).
-    pricing : billing model (a :class:`~hbopt.pricing.Pricing` or a preset name).
-    margin : safety factor on GPU max latency when ``m < M`` (1.0 = Eq. 4; 1.2 = the paper's
+    apps : tuple of App
+        The applications; names must be unique.
+    profile : Profile
+        The DNN profile (latency and memory coefficients).
+    pricing : Pricing or str
+        Billing model (a :class:`~hbopt.pricing.Pricing` or a preset name).
+    margin : float
+        Safety factor on GPU max latency when ``m < M`` (1.0 = Eq. 4; 1.2 = the paper's
         public implementation).
-    gpu_shares : use the profile's ``gpu_share``/``host_share`` split of L0 (opt-in).
-    grids : resource and batch grids.
-    deterministic_latency : check SLOs with average instead of max latency (the BATCH
-        baseline's assumption; plans made under it can violate SLOs).
+    gpu_shares : bool
+        Use the profile's ``gpu_share``/``host_share`` split of L0 (opt-in).
+    grids : Grids
+        Resource and batch grids.
+    deterministic_latency : bool
+        Check SLOs with average instead of max latency (the BATCH baseline's assumption;
+        plans made under it can violate SLOs).
     """
 
     apps: tuple[App, ...]

@@ -262,17 +262,31 @@ def run_tasks(
 
     Parameters
     ----------
-    tasks : the (instance, method) solves; keys must be unique.
-    out : output folder; it keeps ``rows.jsonl`` (one raw row per finished solve) and gets
+    tasks : iterable of Task
+        The (instance, method) solves; keys must be unique.
+    out : str or Path
+        Output folder; it keeps ``rows.jsonl`` (one raw row per finished solve) and gets
         ``results.csv``, ``results.json``, ``summary.md``, ``run.json`` and ``plots/``.
-    workers : 1 runs in this process; more start a Dask ``LocalCluster`` with that many
+    workers : int
+        1 runs in this process; more start a Dask ``LocalCluster`` with that many
         single-threaded worker processes.
-    scheduler : address of a running Dask scheduler (its workers need hbopt installed).
-    client : an existing ``dask.distributed.Client`` to run on (used as is, not closed).
-    progress : show a progress bar on stderr.
-    plots : write the plots (needs matplotlib).
-    plot_tags : per plot, the instance tags it shows (default: every row).
-    info : extra provenance recorded in ``run.json`` and ``results.json`` (e.g. the command).
+    scheduler : str, optional
+        Address of a running Dask scheduler (its workers need hbopt installed).
+    client : dask.distributed.Client, optional
+        An existing client to run on (used as is, not closed).
+    progress : bool
+        Show a progress bar on stderr.
+    plots : bool
+        Write the plots (needs matplotlib).
+    plot_tags : dict, optional
+        Per plot name, the instance tags it shows (default: every row).
+    info : dict, optional
+        Extra provenance recorded in ``run.json`` and ``results.json`` (e.g. the command).
+
+    Returns
+    -------
+    BenchResult
+        Every row of the folder with its gap, the per-method summary, the files written.
 
     On Ctrl-C the rows done so far stay in ``rows.jsonl`` and the tables are written from
     them before the ``KeyboardInterrupt`` propagates; running again resumes.

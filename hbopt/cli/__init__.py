@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from hbopt.cli import bench, export, plan, simulate
+from hbopt.cli import bench, export, fit, models, plan, simulate
 from hbopt.cli.common import Parser
 from hbopt.errors import HboptError
 
 __all__ = ["build_parser", "main"]
 
-SUBCOMMANDS = (plan, simulate, export, bench)
+SUBCOMMANDS = (plan, simulate, export, fit, models, bench)
 
 
 def build_parser() -> Parser:

@@ -29,18 +29,7 @@ def write_text_atomic(path: str | Path, text: str) -> None:
     if str(path) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    target = Path(path)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"cannot write {str(target)!r}: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text if text.endswith("\n") else text + "\n")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, (text if text.endswith("\n") else text + "\n").encode())
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:

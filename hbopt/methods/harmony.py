@@ -109,9 +109,11 @@ def harmony(
 
     Parameters
     ----------
-    provisioning : ``"fast"`` (the paper's binary searches) or ``"exact"`` (grid scan).
-    force_stage1 : accept stage-1 merges even when they do not lower the cost (the paper's
-        public implementation); by default a merge must lower the Eq. 7 cost.
+    provisioning : str
+        ``"fast"`` (the paper's binary searches) or ``"exact"`` (grid scan).
+    force_stage1 : bool
+        Accept stage-1 merges even when they do not lower the cost (the paper's public
+        implementation); by default a merge must lower the Eq. 7 cost.
     """
     evaluator = problem.evaluator
     provision = get_provisioner(provisioning)
