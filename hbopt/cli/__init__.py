@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from hbopt.cli import export, fit, models, plan, simulate
+from hbopt.cli import bench, export, fit, models, plan, simulate
 from hbopt.cli.common import Parser
 from hbopt.errors import HboptError
 
 __all__ = ["build_parser", "main"]
 
-SUBCOMMANDS = (plan, simulate, export, fit, models)
+SUBCOMMANDS = (plan, simulate, export, fit, models, bench)
 
 
 def build_parser() -> Parser:
@@ -32,7 +32,9 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hbopt`` console script; exit status 2 on bad input."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.run(args)
     except HboptError as exc:
