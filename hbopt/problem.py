@@ -23,7 +23,15 @@ from hbopt.profile import Profile, load_profile
 if TYPE_CHECKING:
     from hbopt.evaluator import Evaluator
 
-__all__ = ["EXAMPLE_APPS", "App", "Grids", "Problem", "example_problem", "read_apps"]
+__all__ = [
+    "EXAMPLE_APPS",
+    "App",
+    "Grids",
+    "Problem",
+    "app_from_mapping",
+    "example_problem",
+    "read_apps",
+]
 
 
 @dataclass(frozen=True)
@@ -213,28 +221,34 @@ def read_apps(path: str | Path) -> tuple[App, ...]:
     return _apps_from_rows(list(reader), str(path), first_row=2)
 
 
+def app_from_mapping(row: Any, where: str) -> App:
+    """An :class:`App` from a ``{"name", "slo", "rate"}`` mapping (numbers may be strings,
+    as in a CSV row); errors start with ``where``."""
+    if not isinstance(row, dict) or any(row.get(c) in (None, "") for c in _COLUMNS):
+        raise InputError(f"{where}: needs name, slo and rate, got {row!r}")
+    extra = [k for k in row if k not in _COLUMNS]
+    if extra:
+        raise InputError(f"{where}: unexpected keys {extra}; allowed: name, slo, rate")
+    values = {}
+    for key in ("slo", "rate"):
+        value = row[key]
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise InputError(f"{where}: {key} {row[key]!r} is not a number") from None
+        values[key] = value
+    try:
+        return App(str(row["name"]).strip(), **values)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+
+
 def _apps_from_rows(rows: Sequence[Any], source: str, first_row: int) -> tuple[App, ...]:
-    apps = []
-    for i, row in enumerate(rows, start=first_row):
-        where = f"{source}, {'line' if first_row else 'item'} {i}"
-        if not isinstance(row, dict) or any(row.get(c) in (None, "") for c in _COLUMNS):
-            raise InputError(f"{where}: needs name, slo and rate, got {row!r}")
-        extra = [k for k in row if k not in _COLUMNS]
-        if extra:
-            raise InputError(f"{where}: unexpected keys {extra}; allowed: name, slo, rate")
-        values = {}
-        for key in ("slo", "rate"):
-            value = row[key]
-            if isinstance(value, str):
-                try:
-                    value = float(value)
-                except ValueError:
-                    raise InputError(f"{where}: {key} {row[key]!r} is not a number") from None
-            values[key] = value
-        try:
-            apps.append(App(str(row["name"]).strip(), **values))
-        except InputError as exc:
-            raise InputError(f"{where}: {exc}") from None
+    apps = tuple(
+        app_from_mapping(row, f"{source}, {'line' if first_row else 'item'} {i}")
+        for i, row in enumerate(rows, start=first_row)
+    )
     if not apps:
         raise InputError(f"apps file {source!r} lists no apps: give at least one")
-    return tuple(apps)
+    return apps

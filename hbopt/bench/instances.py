@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from hbopt.errors import HboptError, InputError
-from hbopt.problem import EXAMPLE_APPS, App, Problem
+from hbopt.problem import EXAMPLE_APPS, App, Problem, app_from_mapping
 from hbopt.traces import load_trace
 
 __all__ = [
@@ -337,24 +337,6 @@ def _settings(raw: dict[str, Any], where: str) -> dict[str, Any]:
     return settings
 
 
-def _app(raw: Any, where: str) -> App:
-    if not isinstance(raw, dict) or any(raw.get(k) in (None, "") for k in ("name", "slo", "rate")):
-        raise InputError(f"{where}: an app needs name, slo and rate, got {raw!r}")
-    values = {}
-    for key in ("slo", "rate"):
-        value = raw[key]
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise InputError(f"{where}: {key} {raw[key]!r} is not a number") from None
-        values[key] = value
-    try:
-        return App(str(raw["name"]).strip(), **values)
-    except InputError as exc:
-        raise InputError(f"{where}: {exc}") from None
-
-
 def _instances_from_json(text: str, source: str) -> list[Instance]:
     try:
         data = json.loads(text)
@@ -384,7 +366,7 @@ def _instances_from_json(text: str, source: str) -> list[Instance]:
         apps = raw.get("apps")
         if not isinstance(apps, list) or not apps:
             raise InputError(f"{where}: apps must be a non-empty list of {{name, slo, rate}}")
-        parsed = tuple(_app(a, f"{where}, app {j}") for j, a in enumerate(apps))
+        parsed = tuple(app_from_mapping(a, f"{where}, app {j}") for j, a in enumerate(apps))
         out.append(Instance(name.strip(), parsed, **_settings(raw, where)))
     return out
 
@@ -417,5 +399,6 @@ def _instances_from_csv(text: str, source: str) -> list[Instance]:
                 f"{settings[name]} on an earlier line; settings must agree"
             )
         settings[name] = row_settings
-        apps.setdefault(name, []).append(_app(row, where))
+        app_fields = {key: row[key] for key in ("name", "slo", "rate")}
+        apps.setdefault(name, []).append(app_from_mapping(app_fields, where))
     return [Instance(name, tuple(apps[name]), **settings[name]) for name in apps]
