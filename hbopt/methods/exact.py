@@ -105,21 +105,29 @@ class ExactModel:
         timings["enumerate_s"] = time.perf_counter() - start
         incumbent_masks, incumbent = _incumbent(subsets)
         start = time.perf_counter()
-        duals, min_reduced = _column_generation(highspy, subsets, incumbent, deadline)
+        master = _MasterLP(highspy, subsets, scale=incumbent)
+        duals, min_reduced = master.solve(deadline)
         timings["lp_s"] = time.perf_counter() - start
-        scaled = subsets.cost / incumbent
-        reduced = scaled - _subset_sums(duals)
+        reduced = master.scaled - _subset_sums(duals)
         lagrangian = float(duals.sum() + n * min(0.0, min_reduced))
-        threshold = 1.0 - duals.sum() - (n - 1) * min(0.0, min_reduced) + _SLACK
-        keep = np.flatnonzero(np.isfinite(scaled) & (reduced <= threshold))
-        keep = np.union1d(keep, incumbent_masks)
+        slack = -duals.sum() - (n - 1) * min(0.0, min_reduced) + _SLACK
+
+        def kept(upper: float) -> np.ndarray:
+            return np.flatnonzero(np.isfinite(master.scaled) & (reduced <= upper + slack))
+
+        start = time.perf_counter()
+        restricted = master.integer_plan(np.flatnonzero(reduced <= 1e-9), deadline)
+        if restricted is not None and subsets.cost[restricted].sum() < incumbent:
+            incumbent_masks, incumbent = restricted, float(subsets.cost[restricted].sum())
+        timings["restricted_mip_s"] = time.perf_counter() - start
+        keep = np.union1d(kept(incumbent / master.scale), incumbent_masks)
         return cls(
             problem=problem,
             subsets=subsets,
             masks=keep,
             incumbent_masks=incumbent_masks,
             incumbent=incumbent,
-            lp_bound=max(0.0, lagrangian) * incumbent,
+            lp_bound=max(0.0, lagrangian) * master.scale,
             timings=timings,
         )
 
@@ -267,42 +275,39 @@ def _incumbent(subsets: SubsetColumns) -> tuple[list[int], float]:
     return masks, best[n]
 
 
-def _column_generation(
-    highspy: Any, subsets: SubsetColumns, incumbent: float, deadline: float | None
-) -> tuple[np.ndarray, float]:
-    """Solve the LP relaxation over all subsets; return duals and the smallest reduced cost
-    (both in units of the incumbent's cost)."""
-    n = subsets.n_apps
-    scaled = subsets.cost / incumbent
-    feasible = np.isfinite(scaled)
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", 1)
-    highs.addRows(
-        n,
-        np.ones(n),
-        np.ones(n),
-        0,
-        np.zeros(n + 1, dtype=np.int32),
-        np.array([], dtype=np.int32),
-        np.array([]),
-    )
-    in_model = np.zeros(len(scaled), dtype=bool)
+class _MasterLP:
+    """The LP relaxation over all subsets, solved by column generation with HiGHS.
 
-    def add(masks: np.ndarray) -> None:
-        masks = masks[~in_model[masks]]
-        in_model[masks] = True
+    Costs are in units of ``scale`` (the first incumbent's cost) so that HiGHS's absolute
+    tolerances suit costs of order 1e-5.
+    """
 
-        bits = subsets.bits(masks)
+    def __init__(self, highspy: Any, subsets: SubsetColumns, scale: float):
+        self.highspy, self.subsets, self.scale = highspy, subsets, scale
+        self.scaled = subsets.cost / scale
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("threads", 1)
+        n = subsets.n_apps
+        empty = np.array([], dtype=np.int32)
+        self.highs.addRows(
+            n, np.ones(n), np.ones(n), 0, np.zeros(n + 1, dtype=np.int32), empty, np.array([])
+        )
+        self.columns = np.array([], dtype=np.int64)  # masks in LP column order
+        self.add(np.array([1 << j for j in range(n)]))
+
+    def add(self, masks: np.ndarray) -> None:
+        masks = np.setdiff1d(masks, self.columns)
+        bits = self.subsets.bits(masks)
         rows, cols = np.nonzero(bits.T)
         order = np.argsort(cols, kind="stable")
         indices = rows[order].astype(np.int32)
         starts = np.searchsorted(cols[order], np.arange(len(masks))).astype(np.int32)
         # No upper bounds: the rows imply x <= 1, and a bound would take part in the duals.
-        upper = np.full(len(masks), highspy.kHighsInf)
-        highs.addCols(
+        upper = np.full(len(masks), self.highspy.kHighsInf)
+        self.highs.addCols(
             len(masks),
-            scaled[masks],
+            self.scaled[masks],
             np.zeros(len(masks)),
             upper,
             len(indices),
@@ -310,37 +315,64 @@ def _column_generation(
             indices,
             np.ones(len(indices)),
         )
+        self.columns = np.concatenate([self.columns, masks])
 
-    add(np.array([1 << j for j in range(n)]))
-    duals = np.zeros(n)
-    min_reduced = -math.inf
-    while True:
+    def _run(self, deadline: float | None) -> bool:
         if deadline is not None:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
+                return False
+            self.highs.setOptionValue("time_limit", remaining)
+        self.highs.run()
+        return self.highs.getModelStatus() == self.highspy.HighsModelStatus.kOptimal
+
+    def solve(self, deadline: float | None) -> tuple[np.ndarray, float]:
+        """Duals and the smallest reduced cost over ALL subsets (scaled units)."""
+        n = self.subsets.n_apps
+        feasible = np.isfinite(self.scaled)
+        duals, min_reduced = np.zeros(n), -math.inf
+        while self._run(deadline):
+            duals = np.asarray(self.highs.getSolution().row_dual)
+            reduced = np.where(feasible, self.scaled - _subset_sums(duals), np.inf)
+            reduced[0] = np.inf
+            min_reduced = float(reduced.min())
+            if min_reduced >= -1e-9:
                 break
-            highs.setOptionValue("time_limit", remaining)
-        highs.run()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            break
-        duals = np.asarray(highs.getSolution().row_dual)
-        reduced = np.where(feasible, scaled - _subset_sums(duals), np.inf)
-        reduced[0] = np.inf
-        min_reduced = float(reduced.min())
-        if min_reduced >= -1e-9:
-            break
-        candidates = np.flatnonzero(reduced < -1e-9)
-        if len(candidates) > _PRICE_BATCH:
-            candidates = candidates[
-                np.argpartition(reduced[candidates], _PRICE_BATCH)[:_PRICE_BATCH]
-            ]
-        add(candidates)
-    if not math.isfinite(min_reduced):
-        # No LP solution in time: zero duals give the trivial (but valid) bound.
-        reduced = np.where(feasible, scaled, np.inf)
-        reduced[0] = np.inf
-        duals, min_reduced = np.zeros(n), float(reduced.min())
-    return duals, min_reduced
+            candidates = np.flatnonzero(reduced < -1e-9)
+            if len(candidates) > _PRICE_BATCH:
+                best = np.argpartition(reduced[candidates], _PRICE_BATCH)[:_PRICE_BATCH]
+                candidates = candidates[best]
+            self.add(candidates)
+        if not math.isfinite(min_reduced):
+            # No LP solution in time: zero duals give the trivial (but valid) bound.
+            duals, min_reduced = np.zeros(n), float(np.min(self.scaled[1:]))
+        return duals, min_reduced
+
+    def integer_plan(
+        self, eligible: np.ndarray, deadline: float | None, limit: float = 5.0
+    ) -> list[int] | None:
+        """Best partition using only the generated columns in ``eligible`` (those with zero
+        reduced cost: the LP optimum's support and its ties) and the singletons: a
+        restricted-master MIP of at most ``limit`` seconds. A heuristic incumbent that
+        tightens the filter; the MILP proves optimality."""
+        keep = np.isin(self.columns, eligible) | (self.columns & (self.columns - 1) == 0)
+        count = len(self.columns)
+        self.highs.changeColsIntegrality(
+            count,
+            np.arange(count, dtype=np.int32),
+            np.full(count, self.highspy.HighsVarType.kInteger),
+        )
+        dropped = np.flatnonzero(~keep).astype(np.int32)
+        self.highs.changeColsBounds(
+            len(dropped), dropped, np.zeros(len(dropped)), np.zeros(len(dropped))
+        )
+        self.highs.setOptionValue("mip_rel_gap", 0.0)
+        cap = time.perf_counter() + limit
+        solved = self._run(cap if deadline is None else min(deadline, cap))
+        if not solved and self.highs.getInfo().primal_solution_status != 2:  # none feasible
+            return None
+        values = np.asarray(self.highs.getSolution().col_value)
+        return [int(m) for m in self.columns[values > 0.5]]
 
 
 @register("exact")
