@@ -87,6 +87,10 @@ class SubsetColumns:
         """0/1 matrix: one row per mask, one column per app position in ``order``."""
         return (np.asarray(masks)[:, None] >> np.arange(self.n_apps)) & 1
 
+    def is_partition(self, masks: list[int]) -> bool:
+        """True when ``masks`` cover every app exactly once."""
+        return bool(len(masks)) and bool(np.all(self.bits(np.asarray(masks)).sum(axis=0) == 1))
+
     def contiguous(self, low: int, high: int) -> int:
         """Mask of the apps at SLO positions ``low .. high-1``."""
         return ((1 << high) - 1) ^ ((1 << low) - 1)

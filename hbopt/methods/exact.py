@@ -75,7 +75,7 @@ class ExactModel:
     candidate_groups : number of subsets some configuration can serve.
     columns : subsets kept as MILP variables after reduced-cost filtering.
     lp_bound : proven lower bound from the LP relaxation (Eq. 7 units).
-    incumbent : cost of the best plan known before the MILP (warm start).
+    incumbent : cost of the best plan known before the MILP (its fallback).
     """
 
     problem: Problem
@@ -110,17 +110,18 @@ class ExactModel:
         timings["lp_s"] = time.perf_counter() - start
         reduced = master.scaled - _subset_sums(duals)
         lagrangian = float(duals.sum() + n * min(0.0, min_reduced))
-        slack = -duals.sum() - (n - 1) * min(0.0, min_reduced) + _SLACK
-
-        def kept(upper: float) -> np.ndarray:
-            return np.flatnonzero(np.isfinite(master.scaled) & (reduced <= upper + slack))
-
         start = time.perf_counter()
         restricted = master.integer_plan(np.flatnonzero(reduced <= 1e-9), deadline)
-        if restricted is not None and subsets.cost[restricted].sum() < incumbent:
-            incumbent_masks, incumbent = restricted, float(subsets.cost[restricted].sum())
+        if restricted is not None and subsets.is_partition(restricted):
+            cost = float(subsets.cost[restricted].sum())
+            if cost < incumbent:
+                incumbent_masks, incumbent = restricted, cost
         timings["restricted_mip_s"] = time.perf_counter() - start
-        keep = np.union1d(kept(incumbent / master.scale), incumbent_masks)
+        threshold = (
+            incumbent / master.scale - duals.sum() - (n - 1) * min(0.0, min_reduced) + _SLACK
+        )
+        keep = np.flatnonzero(np.isfinite(master.scaled) & (reduced <= threshold))
+        keep = np.union1d(keep, incumbent_masks)
         return cls(
             problem=problem,
             subsets=subsets,
