@@ -10,7 +10,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 TUTORIALS = sorted((Path(__file__).parents[1] / "docs" / "tutorials").glob("*.py"))
-FIGURES = {"plan-example.py": 3, "heuristic-vs-optimum.py": 1, "fit-a-profile.py": 2}
+FIGURES = {
+    "plan-example.py": 3,
+    "heuristic-vs-optimum.py": 1,
+    "fit-a-profile.py": 2,
+    "simulate-a-plan.py": 2,
+}
 
 
 def test_every_tutorial_is_listed():
