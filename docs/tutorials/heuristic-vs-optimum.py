@@ -41,24 +41,13 @@ for app in problem.apps:
 # ## Every partition, priced exactly
 #
 # A set partition of `[0, 1, 2, 3]` is built recursively: put the first app in a block of
-# its own, or add it to one of the blocks of a partition of the rest. Each block is a group;
+# its own, or add it to one of the blocks of a partition of the rest
+# (`hbopt.methods.brute.set_partitions`, which the `brute` method uses too). Each block is a group;
 # `provision_exact` scans the whole configuration grid for its cheapest feasible function
 # (or finds none), and `group_cost` is its share of the Eq. 7 objective.
 
 
 # %%
-def partitions(items):
-    """Every set partition of ``items`` (a list of lists of blocks)."""
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for partition in partitions(rest):
-        yield [[first], *partition]
-        for i in range(len(partition)):
-            yield [*partition[:i], [first, *partition[i]], *partition[i + 1 :]]
-
-
 def price(partition):
     """Cheapest plan for a partition: (cost per request, [(group, config), ...]) or None."""
     chosen = []
@@ -76,7 +65,7 @@ def label(partition):
     return " | ".join("+".join(block) for block in sorted(names))
 
 
-priced = {label(p): price(p) for p in partitions(list(range(len(problem.apps))))}
+priced = {label(p): price(p) for p in set_partitions(list(range(len(problem.apps))))}
 feasible = {k: v for k, v in priced.items() if v is not None}
 print(f"{len(priced)} partitions, {len(feasible)} feasible")
 optimum_label = min(feasible, key=lambda k: feasible[k][0])
