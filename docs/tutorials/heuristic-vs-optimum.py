@@ -24,6 +24,7 @@
 import matplotlib.pyplot as plt
 
 import hbopt
+from hbopt.methods.brute import set_partitions
 from hbopt.methods.harmony import knee_rate
 from hbopt.provision import provision_exact, provision_fast
 
@@ -42,8 +43,8 @@ for app in problem.apps:
 #
 # A set partition of `[0, 1, 2, 3]` is built recursively: put the first app in a block of
 # its own, or add it to one of the blocks of a partition of the rest
-# (`hbopt.methods.brute.set_partitions`, which the `brute` method uses too). Each block is a group;
-# `provision_exact` scans the whole configuration grid for its cheapest feasible function
+# (`hbopt.methods.brute.set_partitions`, which the `brute` method uses too). Each block is a
+# group; `provision_exact` scans the whole configuration grid for its cheapest feasible function
 # (or finds none), and `group_cost` is its share of the Eq. 7 objective.
 
 
