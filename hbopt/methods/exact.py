@@ -345,9 +345,25 @@ class _MasterLP:
                 candidates = candidates[best]
             self.add(candidates)
         if not math.isfinite(min_reduced):
-            # No LP solution in time: zero duals give the trivial (but valid) bound.
-            duals, min_reduced = np.zeros(n), float(np.min(self.scaled[1:]))
+            duals = self._cheapest_share_duals()
+            reduced = np.where(feasible, self.scaled - _subset_sums(duals), np.inf)
+            min_reduced = float(reduced[1:].min())
         return duals, min_reduced
+
+    def _cheapest_share_duals(self) -> np.ndarray:
+        """Duals for when the LP did not run in time: ``pi_w = eta_w * min_{S ni w} C_S``.
+
+        Every group's cost ``eta_S C_S`` is at least the sum of its apps' ``pi_w``, so every
+        reduced cost is >= 0 and ``sum(pi)`` is a valid lower bound (weaker than the LP's).
+        """
+        masks = np.arange(1, len(self.scaled))
+        total = self.subsets.rate[-1]
+        per_request = self.scaled[1:] * total / self.subsets.rate[1:]
+        duals = np.empty(self.subsets.n_apps)
+        for j in range(self.subsets.n_apps):
+            holds = (masks >> j & 1).astype(bool)
+            duals[j] = self.subsets.rate[1 << j] / total * per_request[holds].min()
+        return duals
 
     def integer_plan(
         self, eligible: np.ndarray, deadline: float | None, limit: float = 5.0
