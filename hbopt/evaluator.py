@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.stats import poisson
 
 from hbopt.errors import InfeasibleError
 from hbopt.pricing import FunctionBilling
@@ -378,6 +379,33 @@ class Evaluator:
         bound = float(self.latency_bound[config])
         return {a: max(float(self.slo[a]) - bound, 0.0) for a in group.apps}
 
+    def expected_batch(self, group: GroupSpec, config: int) -> tuple[float, float]:
+        """Expected batch size and expected cost per request when timeouts flush batches
+        before they are full (an estimate beside Eq. 6, which assumes full batches).
+
+        A batch opens with one request and collects Poisson arrivals at the group's rate for
+        the equivalent timeout ``T^X`` (Eq. 5) or until it holds ``b``: its size is
+        ``K = min(b, 1 + Poisson(r^X T^X))``. Each invocation of ``k`` requests lasts
+        ``L_avg(k)`` on the same function and is billed as such, so the cost per request is
+        ``E[cost of an invocation] / E[K]`` (renewal-reward).
+        """
+        batch = int(self.configs.batch[config])
+        if batch == 1:
+            return 1.0, float(self.configs.cost_per_request[config])
+        slo_equivalent, total = equivalent_timeout(self.slo[list(group.apps)], group.rates)
+        window = max(slo_equivalent - float(self.latency_bound[config]), 0.0)
+        sizes = np.arange(1, batch + 1)
+        probability = poisson.pmf(sizes[:-1] - 1, total * window)
+        probability = np.append(probability, max(1.0 - probability.sum(), 0.0))
+        is_gpu = bool(self.configs.is_gpu[config])
+        size = self.configs.gpu_memory_gb[config] if is_gpu else self.configs.vcpu[config]
+        partial = function_configs(
+            self.problem, np.full(batch, is_gpu), np.full(batch, float(size)), sizes
+        )
+        mean_size = float(probability @ sizes)
+        per_invocation = float(probability @ (partial.cost_per_request * sizes))
+        return mean_size, per_invocation / mean_size
+
     def check_apps_meetable(self) -> None:
         """Raise :class:`InfeasibleError` naming the first app no configuration can serve."""
         fastest = float(self.latency_bound.min()) if len(self.configs) else math.inf
@@ -404,9 +432,12 @@ class Evaluator:
 
         names = [a.name for a in self.problem.apps]
         plan_groups = []
+        expected_total = 0.0
         for spec, k in groups:
             info = self.configs.describe(k)
             timeouts = self.timeouts(spec, k)
+            expected_batch, expected_cost = self.expected_batch(spec, k)
+            expected_total += self.weight(spec) * expected_cost
             plan_groups.append(
                 Group(
                     apps=tuple(names[a] for a in spec.apps),
@@ -421,6 +452,8 @@ class Evaluator:
                     latency_max=info["latency_max"],
                     rate=spec.total_rate,
                     cost_per_request=info["cost_per_request"],
+                    expected_batch=expected_batch,
+                    expected_cost_per_request=expected_cost,
                 )
             )
         cost = sum(self.group_cost(spec, k) for spec, k in groups)
@@ -434,6 +467,7 @@ class Evaluator:
             solve_time_s=solve_time_s,
             lower_bound=lower_bound,
             extras=dict(extras or {}),
+            expected_cost_per_request=expected_total,
         )
 
     def score(self, plan: Plan) -> Score:

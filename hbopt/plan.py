@@ -45,7 +45,9 @@ class Group:
     ``vcpu`` is the function's vCPU (for a GPU function, the vCPU that comes with it);
     ``gpu_memory_gb`` is 0 for a CPU function. ``app_rates`` is each app's rate in this
     group (its full rate unless a method splits the app). Latencies are seconds;
-    ``cost_per_request`` is Eq. 6.
+    ``cost_per_request`` is Eq. 6 (full batches); ``expected_batch`` and
+    ``expected_cost_per_request`` estimate the batch size and cost when timeouts flush
+    partial batches (see :meth:`hbopt.evaluator.Evaluator.expected_batch`).
     """
 
     apps: tuple[str, ...]
@@ -60,6 +62,8 @@ class Group:
     latency_max: float
     rate: float
     cost_per_request: float
+    expected_batch: float | None = None
+    expected_cost_per_request: float | None = None
 
     def __post_init__(self) -> None:
         if self.function not in ("cpu", "gpu"):
@@ -93,6 +97,8 @@ class Group:
             "rate": self.rate,
             "app_rates": dict(self.app_rates),
             "cost_per_request": self.cost_per_request,
+            "expected_batch": self.expected_batch,
+            "expected_cost_per_request": self.expected_cost_per_request,
         }
 
     @classmethod
@@ -112,6 +118,8 @@ class Group:
                 latency_max=float(data["latency_max"]),
                 rate=float(data["rate"]),
                 cost_per_request=float(data["cost_per_request"]),
+                expected_batch=_optional_float(data.get("expected_batch")),
+                expected_cost_per_request=_optional_float(data.get("expected_cost_per_request")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"malformed plan group {data!r}: {exc!r}") from None
@@ -123,7 +131,9 @@ class Plan:
 
     ``cost_per_request`` is Eq. 7 (average cost per request), ``cost_per_hour`` is that
     times the total rate times 3600. ``lower_bound`` is a proven lower bound on the optimum
-    (exact methods) and ``gap`` the relative distance to it.
+    (exact methods) and ``gap`` the relative distance to it. ``expected_cost_per_request``
+    is the evaluator's estimate when timeouts flush partial batches (Eq. 7 assumes full
+    ones); it is reported, not optimised.
     """
 
     problem: Problem
@@ -135,6 +145,7 @@ class Plan:
     solve_time_s: float = 0.0
     lower_bound: float | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    expected_cost_per_request: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
@@ -185,6 +196,7 @@ class Plan:
             "status": self.status.value,
             "cost_per_request": self.cost_per_request,
             "cost_per_hour": self.cost_per_hour,
+            "expected_cost_per_request": self.expected_cost_per_request,
             "solve_time_s": self.solve_time_s,
             "lower_bound": self.lower_bound,
             "gap": self.gap,
@@ -228,6 +240,7 @@ class Plan:
             solve_time_s=float(data.get("solve_time_s", 0.0)),
             lower_bound=data.get("lower_bound"),
             extras=dict(data.get("extras") or {}),
+            expected_cost_per_request=_optional_float(data.get("expected_cost_per_request")),
         )
 
     @classmethod
@@ -244,6 +257,10 @@ class Plan:
         except json.JSONDecodeError as exc:
             raise InputError(f"plan is not valid JSON: {exc}") from None
         return cls.from_dict(data)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _problem_to_dict(problem: Problem) -> dict[str, Any]:

@@ -182,3 +182,25 @@ def test_shift_equivariant_feasibility_matches_eq5_per_configuration(problem, da
         evaluator.configs.batch, equivalent, total
     )
     assert np.array_equal(evaluator.feasible(group), reference)
+
+
+def test_expected_batch_cost_by_hand(example):
+    # app2 alone on a CPU with batch 2: a batch closes after T = slo - L_max with one more
+    # request with probability 1 - exp(-r T), else it leaves with one (renewal-reward).
+    evaluator = example.evaluator
+    group = evaluator.group([1])
+    configs = evaluator.configs
+    chosen = next(
+        k
+        for k in np.flatnonzero(evaluator.feasible(group))
+        if configs.batch[k] == 2 and not configs.is_gpu[k]
+    )
+    window = 0.8 - evaluator.latency_bound[chosen]
+    single = config(example, "cpu", configs.vcpu[chosen], 1).cost_per_request[0]
+    pair = configs.cost_per_request[chosen]
+    p_one = math.exp(-10.0 * window)
+    mean = p_one + 2 * (1 - p_one)
+    expected = (p_one * single + (1 - p_one) * 2 * pair) / mean
+    assert evaluator.expected_batch(group, chosen) == pytest.approx((mean, expected), rel=1e-12)
+    batch_one = next(k for k in np.flatnonzero(evaluator.feasible(group)) if configs.batch[k] == 1)
+    assert evaluator.expected_batch(group, batch_one) == (1.0, configs.cost_per_request[batch_one])

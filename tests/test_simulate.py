@@ -399,3 +399,12 @@ def test_cli_bad_input_exits_2_with_one_line(args, message, plan_file, tmp_path,
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "empty"]
+
+
+def test_expected_cost_tracks_realised_cost_of_partial_batches():
+    """Tests that the evaluator's partial-batch estimate is closer to simulation than Eq. 7."""
+    plan = hbopt.solve(hbopt.example_problem(), "single")
+    report = hbopt.simulate(plan, duration=1800, seed=3)
+    realised = report.cost_per_request_realised
+    assert abs(plan.expected_cost_per_request / realised - 1) < 0.01
+    assert abs(plan.cost_per_request / realised - 1) > 0.03

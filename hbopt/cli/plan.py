@@ -69,6 +69,11 @@ def print_plan(plan: Plan, console: Console) -> None:
         f"cost: {plan.cost_per_request:.4e} {currency}/request, "
         f"{plan.cost_per_hour:.4f} {currency}/hour; solved in {plan.solve_time_s:.3f} s"
     )
+    if plan.expected_cost_per_request is not None:
+        line += (
+            f"\n  with partial batches (timeouts flush before b requests): expected "
+            f"{plan.expected_cost_per_request:.4e} {currency}/request"
+        )
     if plan.gap is not None:
         line += f"; gap {plan.gap:.2%} (lower bound {plan.lower_bound:.4e})"
     console.print(line)
