@@ -27,6 +27,11 @@ __all__ = [
 ]
 
 
+def _per(amount: float, count: float, empty: float) -> float:
+    """``amount / count``, or ``empty`` when nothing was counted."""
+    return amount / count if count else empty
+
+
 def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
@@ -55,7 +60,7 @@ class AppStats:
     @property
     def violation_rate(self) -> float:
         """Share of requests that missed the SLO (0 without requests)."""
-        return self.violations / self.requests if self.requests else 0.0
+        return _per(self.violations, self.requests, 0.0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN becomes null)."""
@@ -124,17 +129,17 @@ class GroupStats:
     @property
     def timeout_flush_share(self) -> float:
         """Share of flushes caused by an expired deadline (0 without flushes)."""
-        return self.timeout_flushes / self.flushes if self.flushes else 0.0
+        return _per(self.timeout_flushes, self.flushes, 0.0)
 
     @property
     def mean_batch(self) -> float:
         """Average size of a flushed batch."""
-        return self.requests / self.flushes if self.flushes else 0.0
+        return _per(self.requests, self.flushes, 0.0)
 
     @property
     def cost_per_request_realised(self) -> float:
         """Billed cost divided by requests served (NaN without requests)."""
-        return self.cost_realised / self.requests if self.requests else math.nan
+        return _per(self.cost_realised, self.requests, math.nan)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -211,7 +216,7 @@ class SimulationReport:
     @property
     def cost_per_request_realised(self) -> float:
         """Billed cost per request served (NaN without requests)."""
-        return self.cost_realised / self.requests if self.requests else math.nan
+        return _per(self.cost_realised, self.requests, math.nan)
 
     @property
     def requests_per_second(self) -> float:
@@ -270,12 +275,12 @@ class MinuteStats:
     @property
     def violation_rate(self) -> float:
         """Share of the minute's requests that missed their SLO."""
-        return self.violations / self.requests if self.requests else 0.0
+        return _per(self.violations, self.requests, 0.0)
 
     @property
     def cost_per_request_realised(self) -> float:
         """Billed cost per request in this minute (NaN without requests)."""
-        return self.cost_realised / self.requests if self.requests else math.nan
+        return _per(self.cost_realised, self.requests, math.nan)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -325,7 +330,7 @@ class ReplayReport:
     @property
     def violation_rate(self) -> float:
         """Share of all requests that missed their SLO."""
-        return self.violations / self.requests if self.requests else 0.0
+        return _per(self.violations, self.requests, 0.0)
 
     @property
     def cost_realised(self) -> float:
@@ -340,12 +345,12 @@ class ReplayReport:
     @property
     def cost_per_request_realised(self) -> float:
         """Billed cost per request over the replay (NaN without requests)."""
-        return self.cost_realised / self.requests if self.requests else math.nan
+        return _per(self.cost_realised, self.requests, math.nan)
 
     @property
     def cost_per_request_predicted(self) -> float:
         """Predicted (Eq. 7) cost per request over the replay (NaN without requests)."""
-        return self.cost_predicted / self.requests if self.requests else math.nan
+        return _per(self.cost_predicted, self.requests, math.nan)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: ``minutes``, ``apps``, totals and realised/predicted cost."""
